@@ -1,0 +1,166 @@
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmap.h"
+
+int cli_parse_size(const char *text, uint64_t *bytes)
+{
+	unsigned long long value;
+	unsigned int shift = 20; /* a bare number is MiB, as with QEMU's -m */
+	char *end;
+
+	if (!text || !isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		case 'T': shift = 40; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (strcasecmp(end, "") && strcasecmp(end, "B") && strcasecmp(end, "iB"))
+			return -EINVAL;
+	}
+	if (value > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*bytes = (uint64_t)value << shift;
+	return 0;
+}
+
+static int parse_serial(const char *arg, struct run_config *cfg)
+{
+	if (!strcmp(arg, "stdio")) {
+		cfg->serial = SERIAL_STDIO;
+	} else if (!strcmp(arg, "none")) {
+		cfg->serial = SERIAL_NONE;
+	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
+		cfg->serial = SERIAL_FILE;
+		cfg->serial_path = arg + 5;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void cli_print_help(const char *prog)
+{
+	printf("usage: %s run --kernel FILE [options]\n"
+	       "       %s --help | --version\n"
+	       "\n"
+	       "Boots a guest on KVM: a PVH ELF image (the kind QEMU boots with -kernel).\n"
+	       "\n"
+	       "run options:\n"
+	       "  --kernel FILE        guest image to boot (required)\n"
+	       "  --initrd FILE        initial ramdisk, passed as a PVH module\n"
+	       "  --cmdline STR        kernel command line (at most 4095 bytes)\n"
+	       "  --mem SIZE           guest RAM, 16M..64G (default 256M; bare number = MiB)\n"
+	       "  --serial MODE        COM1 goes to stdio (default), file:PATH or none\n"
+	       "  --stats              print a report at exit: threads' stacks, devices, exits\n"
+	       "  --verbose            debug logging; says which kind of KVM was found\n"
+	       "\n"
+	       "With --serial stdio on a terminal: Ctrl-A x quits, Ctrl-A h shows help.\n"
+	       "Exit status: the guest's test-exit port value v gives (v << 1) | 1;\n"
+	       "0 power off or quit, 2 bad command line, 4 guest reset, 6 triple fault,\n"
+	       "8 halted with interrupts off, 10 KVM internal error, 12 host error.\n",
+	       prog, prog);
+}
+
+enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *err,
+			  size_t err_len)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_SERIAL, OPT_STATS,
+	       OPT_VERBOSE, OPT_HELP, OPT_VERSION };
+	static const struct option options[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_bytes = CLI_DEFAULT_MEM_BYTES;
+	cfg->serial = SERIAL_STDIO;
+	cfg->cmdline = "";
+
+	if (argc < 2) {
+		snprintf(err, err_len, "no command given (try --help)");
+		return CLI_ERROR;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		return CLI_HELP;
+	if (!strcmp(argv[1], "--version"))
+		return CLI_VERSION;
+	if (strcmp(argv[1], "run")) {
+		snprintf(err, err_len, "unknown command '%s' (try --help)", argv[1]);
+		return CLI_ERROR;
+	}
+
+	optind = 1;
+	opterr = 0;
+	argc--;
+	argv++;
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		const char *arg = optarg;
+		switch (opt) {
+		case OPT_KERNEL: cfg->kernel_path = arg; break;
+		case OPT_INITRD: cfg->initrd_path = arg; break;
+		case OPT_CMDLINE: cfg->cmdline = arg; break;
+		case OPT_MEM:
+			if (cli_parse_size(arg, &cfg->mem_bytes) < 0 ||
+			    cfg->mem_bytes < MEMMAP_RAM_MIN || cfg->mem_bytes > MEMMAP_RAM_MAX) {
+				snprintf(err, err_len, "--mem %s: must be between 16M and 64G", arg);
+				return CLI_ERROR;
+			}
+			if (cfg->mem_bytes & 0xFFF) {
+				snprintf(err, err_len, "--mem %s: must be a multiple of 4K", arg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_SERIAL:
+			if (parse_serial(arg, cfg) < 0) {
+				snprintf(err, err_len,
+					 "--serial %s: must be stdio, file:PATH or none", arg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_STATS: cfg->stats = true; break;
+		case OPT_VERBOSE: cfg->verbose = true; break;
+		case OPT_HELP: return CLI_HELP;
+		case OPT_VERSION: return CLI_VERSION;
+		case ':':
+			snprintf(err, err_len, "%s: needs a value", argv[optind - 1]);
+			return CLI_ERROR;
+		default:
+			snprintf(err, err_len, "unknown option '%s' (try --help)", argv[optind - 1]);
+			return CLI_ERROR;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, err_len, "unexpected argument '%s' (try --help)", argv[optind]);
+		return CLI_ERROR;
+	}
+	if (!cfg->kernel_path) {
+		snprintf(err, err_len, "run: --kernel FILE is required");
+		return CLI_ERROR;
+	}
+	return CLI_RUN;
+}

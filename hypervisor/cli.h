@@ -1,0 +1,37 @@
+/* Command-line parsing for `fbvm run`: every bad value is one clear line. */
+#ifndef FBVM_CLI_H
+#define FBVM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+struct run_config {
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;
+	uint64_t mem_bytes;
+	enum serial_mode serial;
+	const char *serial_path;   /* for SERIAL_FILE */
+	bool stats;
+	bool verbose;
+};
+
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
+
+#define CLI_DEFAULT_MEM_BYTES (256ull << 20)
+
+/* Parses argv. On CLI_ERROR, err holds one line like
+ * "--mem 1K: must be between 16M and 64G". */
+enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *err,
+			  size_t err_len);
+
+/* "256M", "1G", "4096K", "512" (MiB, as QEMU's -m); K/M/G/T suffixes,
+ * optionally followed by "B" or "iB". 0 or -EINVAL / -ERANGE. */
+int cli_parse_size(const char *text, uint64_t *bytes);
+
+void cli_print_help(const char *prog);
+
+#endif

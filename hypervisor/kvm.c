@@ -1,0 +1,163 @@
+#include "kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Addresses VMX needs for its real-mode TSS and identity map; inside the
+ * device hole below 4 GiB, above everything else we map there. */
+#define KVM_TSS_GPA          0xFFFBD000ull
+#define KVM_IDENTITY_MAP_GPA 0xFFFBC000ull
+#define KVM_CPUID_MAX_ENTRIES 256
+
+struct required_cap {
+	int cap;
+	const char *name;
+};
+
+static const struct required_cap required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+};
+
+static enum kvm_flavour detect_flavour(void)
+{
+	/* The PVM module registers itself under this name. */
+	return access("/sys/module/kvm_pvm", F_OK) == 0 ? KVM_FLAVOUR_PVM : KVM_FLAVOUR_HARDWARE;
+}
+
+const char *kvm_flavour_name(enum kvm_flavour flavour)
+{
+	return flavour == KVM_FLAVOUR_PVM ? "PVM (kvm_pvm: guest ring 0 emulated, ring 3 native)"
+					  : "hardware-virtualised (VMX/SVM)";
+}
+
+int kvm_create_vm(struct kvm *kvm, char *err, size_t err_len)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int ret, version, mmap_bytes;
+
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->vm_fd = -1;
+	kvm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm->sys_fd < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "cannot open /dev/kvm: %s", strerror(errno));
+		return ret;
+	}
+	version = ioctl(kvm->sys_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION) {
+		snprintf(err, err_len, "/dev/kvm API version %d, need %d", version, KVM_API_VERSION);
+		ret = -ENOTSUP;
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+		if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+			snprintf(err, err_len, "KVM lacks required capability %s",
+				 required_caps[i].name);
+			ret = -ENOTSUP;
+			goto fail;
+		}
+	}
+	mmap_bytes = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_bytes <= 0) {
+		snprintf(err, err_len, "KVM_GET_VCPU_MMAP_SIZE failed");
+		ret = -ENOTSUP;
+		goto fail;
+	}
+	kvm->run_mmap_bytes = (size_t)mmap_bytes;
+	kvm->flavour = detect_flavour();
+
+	kvm->cpuid = calloc(1, sizeof(*kvm->cpuid) +
+				       KVM_CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	if (!kvm->cpuid) {
+		ret = -ENOMEM;
+		snprintf(err, err_len, "out of memory");
+		goto fail;
+	}
+	kvm->cpuid->nent = KVM_CPUID_MAX_ENTRIES;
+	if (ioctl(kvm->sys_fd, KVM_GET_SUPPORTED_CPUID, kvm->cpuid) < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		goto fail;
+	}
+
+	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
+	if (kvm->vm_fd < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "KVM_CREATE_VM: %s", strerror(errno));
+		goto fail;
+	}
+	/* Only VMX needs these; other flavours don't offer the capability. */
+	if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
+	    ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_GPA) < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
+		uint64_t addr = KVM_IDENTITY_MAP_GPA;
+		if (ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0) {
+			ret = -errno;
+			snprintf(err, err_len, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		goto fail;
+	}
+	/* The dummy speaker port keeps port 0x61 in the kernel. */
+	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "KVM_CREATE_PIT2: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+
+fail:
+	kvm_destroy(kvm);
+	return ret;
+}
+
+void kvm_destroy(struct kvm *kvm)
+{
+	if (kvm->vm_fd >= 0)
+		close(kvm->vm_fd);
+	if (kvm->sys_fd >= 0)
+		close(kvm->sys_fd);
+	free(kvm->cpuid);
+	kvm->cpuid = NULL;
+	kvm->vm_fd = kvm->sys_fd = -1;
+}
+
+int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
+		   uint32_t flags)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+
+	return ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
+int kvm_set_irq_line(struct kvm *kvm, unsigned int gsi, bool level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+}

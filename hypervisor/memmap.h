@@ -1,0 +1,29 @@
+/* Guest-physical memory map (x86-64); see DESIGN.md "Guest physical memory map". */
+#ifndef FBVM_MEMMAP_H
+#define FBVM_MEMMAP_H
+
+#define KiB(x) ((uint64_t)(x) << 10)
+#define MiB(x) ((uint64_t)(x) << 20)
+#define GiB(x) ((uint64_t)(x) << 30)
+
+/* RAM runs from 0 up to 3 GiB; the rest continues at 4 GiB, leaving a 1 GiB
+ * hole below 4 GiB for device memory (VRAM, MMIO, IOAPIC, LAPIC). */
+#define MEMMAP_LOW_RAM_MAX     GiB(3)
+#define MEMMAP_HIGH_RAM_BASE   GiB(4)
+
+#define MEMMAP_VGA_VRAM_BASE   0xFD000000ull
+#define MEMMAP_VGA_MMIO_BASE   0xFEBF0000ull
+#define MEMMAP_IOAPIC_BASE     0xFEC00000ull
+#define MEMMAP_LAPIC_BASE      0xFEE00000ull
+/* The hole between low RAM and 4 GiB, reserved in memory maps given to guests. */
+#define MEMMAP_PCI_HOLE_BASE   MEMMAP_LOW_RAM_MAX
+
+/* --mem limits: below 16 MiB nothing useful boots; 64 GiB bounds address space. */
+#define MEMMAP_RAM_MIN         MiB(16)
+#define MEMMAP_RAM_MAX         GiB(64)
+
+/* Boot structures the loaders place in low memory; images may not overlap them. */
+#define MEMMAP_BOOT_INFO_BASE  0x1000ull   /* hvm_start_info / Linux zero page */
+#define MEMMAP_BOOT_INFO_END   0x10000ull  /* first byte after loader structures */
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Runs tests/integration/*.sh. Each gets BUILD as $1 and exits 0 (pass),
+# 77 (skip, with the reason as its last output line) or anything else (fail).
+set -u
+build=$1
+results=${RESULTS:-$build/results.txt}
+top=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$build/logs"
+failed=0
+for t in "$top"/tests/integration/*.sh; do
+	[ -e "$t" ] || continue
+	name=$(basename "$t" .sh)
+	log="$build/logs/integration-$name.log"
+	start=$(date +%s%N)
+	bash "$t" "$build" >"$log" 2>&1
+	rc=$?
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	secs=$(printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)))
+	case $rc in
+	0)  echo "integration $name 1 0 0" >>"$results"
+	    printf '  PASS  %-40s %6ss\n' "$name" "$secs" ;;
+	77) echo "integration $name 0 0 1" >>"$results"
+	    printf '  SKIP  %-40s %s\n' "$name" "$(tail -n1 "$log")" ;;
+	*)  echo "integration $name 0 1 0" >>"$results"
+	    printf '  FAIL  %s (exit %s, %ss) — log %s:\n' "$name" "$rc" "$secs" "$log"
+	    tail -n 40 "$log" | sed 's/^/        /'
+	    failed=1 ;;
+	esac
+done
+exit $failed

@@ -1,0 +1,149 @@
+/* Unit tests for hypervisor/cli.c: sizes and `fbvm run` options. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hypervisor/cli.h"
+
+static enum cli_action parse(struct run_config *cfg, char *err, size_t err_len, ...)
+{
+	char *argv[16];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = "fbvm";
+	va_start(ap, err_len);
+	for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 15;)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return cli_parse(argc, argv, cfg, err, err_len);
+}
+
+static void test_cli_size_accepts_suffixes_and_bare_mib(void **state)
+{
+	static const struct { const char *text; uint64_t bytes; } cases[] = {
+		{ "256", 256ull << 20 }, { "256M", 256ull << 20 }, { "256m", 256ull << 20 },
+		{ "1G", 1ull << 30 },    { "1GiB", 1ull << 30 },   { "16384K", 16ull << 20 },
+		{ "64G", 64ull << 30 },  { "2T", 2ull << 40 },     { "512MB", 512ull << 20 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t b = 0;
+		assert_int_equal(cli_parse_size(cases[i].text, &b), 0);
+		assert_int_equal(b, cases[i].bytes);
+	}
+}
+
+static void test_cli_size_rejects_garbage(void **state)
+{
+	static const char *const bad[] = { "", "M", "-1", "12Q", "1.5G", "1GG", "0x10M",
+					   "99999999999999999999", "18446744073709551615G" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t b;
+		assert_true(cli_parse_size(bad[i], &b) < 0);
+	}
+}
+
+static void test_cli_run_defaults(void **state)
+{
+	struct run_config cfg;
+	char err[160];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k.elf", NULL), CLI_RUN);
+	assert_string_equal(cfg.kernel_path, "k.elf");
+	assert_int_equal(cfg.mem_bytes, 256ull << 20);
+	assert_int_equal(cfg.serial, SERIAL_STDIO);
+	assert_string_equal(cfg.cmdline, "");
+	assert_false(cfg.stats);
+}
+
+static void test_cli_run_all_options(void **state)
+{
+	struct run_config cfg;
+	char err[160];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--initrd", "i",
+			       "--cmdline", "a=b c", "--mem", "1G", "--serial", "file:/tmp/x",
+			       "--stats", "--verbose", NULL),
+			 CLI_RUN);
+	assert_string_equal(cfg.initrd_path, "i");
+	assert_string_equal(cfg.cmdline, "a=b c");
+	assert_int_equal(cfg.mem_bytes, 1ull << 30);
+	assert_int_equal(cfg.serial, SERIAL_FILE);
+	assert_string_equal(cfg.serial_path, "/tmp/x");
+	assert_true(cfg.stats);
+	assert_true(cfg.verbose);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel=k", "--serial=none", NULL),
+			 CLI_RUN);
+	assert_int_equal(cfg.serial, SERIAL_NONE);
+}
+
+static void test_cli_bad_values_give_one_clear_line(void **state)
+{
+	static const struct { const char *args[4]; const char *message; } cases[] = {
+		{ { "run", "--kernel", "k", "--mem" }, "--mem: needs a value" },
+		{ { "run", "--mem", "1K", "--kernel" }, "--mem 1K: must be between 16M and 64G" },
+		{ { "run", "--kernel", "k", "--bogus" }, "unknown option '--bogus' (try --help)" },
+		{ { "run", "--serial", "tcp:1", NULL }, "--serial tcp:1: must be stdio, file:PATH or none" },
+		{ { "run", "--serial", "file:", NULL }, "--serial file:: must be stdio, file:PATH or none" },
+		{ { "run", NULL }, "run: --kernel FILE is required" },
+		{ { "boot", NULL }, "unknown command 'boot' (try --help)" },
+		{ { "run", "--kernel", "k", "extra" }, "unexpected argument 'extra' (try --help)" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_config cfg;
+		char err[160] = "";
+		char *argv[6] = { "fbvm" };
+		int argc = 1;
+		for (int j = 0; j < 4 && cases[i].args[j]; j++)
+			argv[argc++] = (char *)cases[i].args[j];
+		argv[argc] = NULL;
+		assert_int_equal(cli_parse(argc, argv, &cfg, err, sizeof(err)), CLI_ERROR);
+		assert_string_equal(err, cases[i].message);
+	}
+}
+
+static void test_cli_mem_limits(void **state)
+{
+	struct run_config cfg;
+	char err[160];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--mem", "16M", NULL), CLI_RUN);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--mem", "64G", NULL), CLI_RUN);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--mem", "15M", NULL), CLI_ERROR);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--mem", "65G", NULL), CLI_ERROR);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--mem", "16385K", NULL), CLI_ERROR);
+	assert_string_equal(err, "--mem 16385K: must be a multiple of 4K");
+}
+
+static void test_cli_help_and_version(void **state)
+{
+	struct run_config cfg;
+	char err[160];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--help", NULL), CLI_HELP);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "--version", NULL), CLI_VERSION);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--help", NULL), CLI_HELP);
+	assert_int_equal(parse(&cfg, err, sizeof(err), NULL), CLI_ERROR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_size_accepts_suffixes_and_bare_mib),
+		cmocka_unit_test(test_cli_size_rejects_garbage),
+		cmocka_unit_test(test_cli_run_defaults),
+		cmocka_unit_test(test_cli_run_all_options),
+		cmocka_unit_test(test_cli_bad_values_give_one_clear_line),
+		cmocka_unit_test(test_cli_mem_limits),
+		cmocka_unit_test(test_cli_help_and_version),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
