@@ -1,0 +1,296 @@
+#include "vcpu.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "bus.h"
+#include "kvm.h"
+#include "log.h"
+#include "vmstop.h"
+
+#define VCPU_KICK_SIGNAL SIGUSR1
+#define RFLAGS_IF        (1u << 9)
+#define RFLAGS_RESERVED1 (1u << 1)
+#define CR0_PE (1u << 0)
+#define CR0_ET (1u << 4)
+
+/* The kvm_run of the vCPU this thread runs, for the kick handler. */
+static __thread struct kvm_run *thread_run;
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+	if (thread_run)
+		thread_run->immediate_exit = 1;
+}
+
+void vcpu_install_kick_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+int vcpu_create(struct vcpu *vcpu, struct kvm *kvm, struct bus *bus, unsigned int id,
+		char *err, size_t err_len)
+{
+	void *run;
+	int ret;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->id = id;
+	vcpu->kvm = kvm;
+	vcpu->bus = bus;
+	snprintf(vcpu->name, sizeof(vcpu->name), "vcpu%u", id);
+	vcpu->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, id);
+	if (vcpu->fd < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		return ret;
+	}
+	run = mmap(NULL, kvm->run_mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED) {
+		ret = -errno;
+		snprintf(err, err_len, "mmap of kvm_run for vcpu %u: %s", id, strerror(errno));
+		close(vcpu->fd);
+		return ret;
+	}
+	vcpu->run = run;
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, kvm->cpuid) < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "KVM_SET_CPUID2: %s", strerror(errno));
+		vcpu_destroy(vcpu);
+		return ret;
+	}
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->kvm->run_mmap_bytes);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+static void set_flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, bool code64)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xFFFFFFFF, .selector = selector, .type = type,
+		.present = 1, .dpl = 0, .db = code64 ? 0 : 1, .s = 1, .l = code64 ? 1 : 0,
+		.g = 1,
+	};
+}
+
+int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (entry->mode != BOOT_MODE_PVH32)
+		return -EINVAL;
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	/* PVH leaves selectors unspecified; these match Linux's __BOOT_CS and
+	 * __BOOT_DS so a 64-bit entry can reuse them. */
+	set_flat_segment(&sregs.cs, 0x10, 0xB, false);
+	set_flat_segment(&sregs.ds, 0x18, 0x3, false);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	/* PVH: "TR must be a 32-bit TSS (active)"; base and limit unspecified. */
+	sregs.tr = (struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 0xB,
+					 .present = 1, .s = 0 };
+	sregs.ldt = (struct kvm_segment){ .type = 0x2, .present = 1, .unusable = 1 };
+	sregs.cr0 = CR0_PE | CR0_ET;
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = entry->entry;
+	regs.rflags = RFLAGS_RESERVED1;
+	regs.rbx = entry->boot_info_gpa;
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return 0;
+}
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint64_t bytes = (uint64_t)run->io.count * run->io.size;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+
+	vcpu->io_exits++;
+	/* The buffer is the kernel's; check anyway rather than trust an offset. */
+	if (run->io.data_offset > vcpu->kvm->run_mmap_bytes ||
+	    bytes > vcpu->kvm->run_mmap_bytes - run->io.data_offset) {
+		log_ratelimited(LOG_ERROR, vcpu->name, "port I/O exit with bad buffer"
+				" offset=%" PRIu64 " bytes=%" PRIu64,
+				(uint64_t)run->io.data_offset, bytes);
+		return;
+	}
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		bus_access(vcpu->bus, BUS_PIO, run->io.port, data, run->io.size,
+			   run->io.direction == KVM_EXIT_IO_OUT);
+}
+
+static void report_internal_error(struct vcpu *vcpu, const char *what)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	char detail[256];
+	int n = 0;
+
+	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		n = snprintf(detail, sizeof(detail), "%s suberror=%u", what,
+			     run->internal.suberror);
+		for (uint32_t i = 0; i < run->internal.ndata && i < 4 && n > 0 &&
+				     (size_t)n < sizeof(detail); i++)
+			n += snprintf(detail + n, sizeof(detail) - (size_t)n, " data%u=0x%llx", i,
+				      (unsigned long long)run->internal.data[i]);
+	} else if (run->exit_reason == KVM_EXIT_FAIL_ENTRY) {
+		n = snprintf(detail, sizeof(detail), "%s hardware_entry_failure_reason=0x%llx",
+			     what, (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+	} else {
+		n = snprintf(detail, sizeof(detail), "%s", what);
+	}
+	if (n > 0 && (size_t)n < sizeof(detail) && ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0)
+		snprintf(detail + n, sizeof(detail) - (size_t)n, " rip=0x%llx",
+			 (unsigned long long)regs.rip);
+	log_error(vcpu->name, "%s", detail);
+	vm_request_stop(VM_STOP_INTERNAL_ERROR, EXIT_STATUS_INTERNAL, NULL);
+}
+
+/* Asked by the watchdog: is this vCPU halted with interrupts disabled? */
+static void check_halted_with_interrupts_off(struct vcpu *vcpu)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp) < 0 || mp.mp_state != KVM_MP_STATE_HALTED)
+		return;
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || (regs.rflags & RFLAGS_IF))
+		return;
+	char detail[96];
+	snprintf(detail, sizeof(detail), "%s executed HLT with interrupts disabled at rip=0x%llx",
+		 vcpu->name, (unsigned long long)regs.rip);
+	vm_request_stop(VM_STOP_HALTED, EXIT_STATUS_HALTED, detail);
+}
+
+static void handle_system_event(struct vcpu *vcpu)
+{
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_stop(VM_STOP_POWEROFF, EXIT_STATUS_OK, "guest system event");
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_stop(VM_STOP_RESET, EXIT_STATUS_RESET, "guest system event");
+		break;
+	default:
+		report_internal_error(vcpu, "guest crash system event");
+		break;
+	}
+}
+
+void *vcpu_thread_main(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct kvm_run *run = vcpu->run;
+	sigset_t kick;
+
+	vcpu->pthread = pthread_self();
+	thread_run = run;
+	atomic_store(&vcpu->started, true);
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (!vm_stop_requested()) {
+		int r = ioctl(vcpu->fd, KVM_RUN, 0);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				run->immediate_exit = 0;
+				if (atomic_exchange(&vcpu->check_halt, false))
+					check_halted_with_interrupts_off(vcpu);
+				continue;
+			}
+			char detail[96];
+			snprintf(detail, sizeof(detail), "KVM_RUN: %s", strerror(errno));
+			vm_request_stop(VM_STOP_HOST_ERROR, EXIT_STATUS_HOST, detail);
+			break;
+		}
+		atomic_fetch_add_explicit(&vcpu->exits, 1, memory_order_relaxed);
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			handle_io(vcpu);
+			break;
+		case KVM_EXIT_MMIO:
+			vcpu->mmio_exits++;
+			bus_access(vcpu->bus, BUS_MMIO, run->mmio.phys_addr, run->mmio.data,
+				   run->mmio.len, run->mmio.is_write);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			vm_request_stop(VM_STOP_TRIPLE_FAULT, EXIT_STATUS_TRIPLE_FAULT,
+					"KVM_EXIT_SHUTDOWN");
+			break;
+		case KVM_EXIT_HLT:
+			/* Only reached without an in-kernel irqchip; treat as a dead halt. */
+			vm_request_stop(VM_STOP_HALTED, EXIT_STATUS_HALTED, "KVM_EXIT_HLT");
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			handle_system_event(vcpu);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			report_internal_error(vcpu, run->internal.suberror ==
+							    KVM_INTERNAL_ERROR_EMULATION
+						    ? "KVM internal error (emulation failure)"
+						    : "KVM internal error");
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			report_internal_error(vcpu, "KVM entry failed");
+			break;
+		case KVM_EXIT_INTR:
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+			break;
+		default: {
+			char what[48];
+			snprintf(what, sizeof(what), "unexpected exit reason %u", run->exit_reason);
+			report_internal_error(vcpu, what);
+			break;
+		}
+		}
+	}
+	thread_run = NULL;
+	return NULL;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (atomic_load(&vcpu->started))
+		pthread_kill(vcpu->pthread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_watchdog_tick(struct vcpu *vcpu)
+{
+	uint64_t now = atomic_load_explicit(&vcpu->exits, memory_order_relaxed);
+
+	if (now == vcpu->watchdog_exits) {
+		atomic_store(&vcpu->check_halt, true);
+		vcpu_kick(vcpu);
+	}
+	vcpu->watchdog_exits = now;
+}

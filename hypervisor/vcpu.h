@@ -1,0 +1,55 @@
+/* A vCPU and its run loop: KVM_RUN, port-I/O and MMIO exits through the bus. */
+#ifndef FBVM_VCPU_H
+#define FBVM_VCPU_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kvm;
+struct bus;
+struct boot_entry;
+struct kvm_run;
+
+struct vcpu {
+	unsigned int id;
+	char name[16];
+	int fd;
+	struct kvm_run *run;
+	struct kvm *kvm;
+	struct bus *bus;
+	pthread_t pthread;
+	atomic_bool started;
+	/* Exits handled in userspace; the halt watchdog compares snapshots. */
+	atomic_uint_fast64_t exits;
+	uint64_t watchdog_exits;
+	atomic_bool check_halt;
+	uint64_t io_exits;
+	uint64_t mmio_exits;
+};
+
+/* Creates vCPU `id` with the CPUID KVM supports. 0 or -errno with err set. */
+int vcpu_create(struct vcpu *vcpu, struct kvm *kvm, struct bus *bus, unsigned int id,
+		char *err, size_t err_len);
+void vcpu_destroy(struct vcpu *vcpu);
+
+/* Sets registers for the loader's entry convention (PVH 32-bit or Linux 64-bit). */
+int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry);
+
+/* Thread body: runs the guest until a stop is requested. arg is the vcpu. */
+void *vcpu_thread_main(void *arg);
+
+/* Makes KVM_RUN return so the loop sees a stop request. Any thread. */
+void vcpu_kick(struct vcpu *vcpu);
+
+/* Called about once a second by the main thread: when the vCPU made no exit
+ * since the last call, asks it to check whether it halted with interrupts
+ * off — with an in-kernel irqchip such a halt never reaches userspace. */
+void vcpu_watchdog_tick(struct vcpu *vcpu);
+
+/* Installs the signal handler vcpu_kick relies on. Call once before threads start. */
+void vcpu_install_kick_handler(void);
+
+#endif
