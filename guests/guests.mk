@@ -4,7 +4,7 @@
 # guests/runtime/, bootable by fbvm and by QEMU's -kernel alike.
 
 GUEST_BUILD   := $(BUILD)/guests
-GUEST_NAMES   := hello ramfb-demo ticks fault
+GUEST_NAMES   := hello ramfb-demo ticks fault echo
 GUEST_ELFS    := $(GUEST_NAMES:%=$(GUEST_BUILD)/%.elf)
 DEFAULT_GUEST := $(GUEST_BUILD)/ramfb-demo.elf
 
@@ -45,3 +45,12 @@ $(GUEST_BUILD)/$(1).elf: $(GUEST_RUNTIME_OBJS) $(call guest_objs,$(1)) $(GUEST_L
 	$$(CC) $(GUEST_LDFLAGS) -o $$@ $(GUEST_RUNTIME_OBJS) $(call guest_objs,$(1))
 endef
 $(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_template,$(g))))
+
+# stops: a standalone 32-bit ring-0 image (no runtime) that ends the VM in
+# the way its command line names; tests check fbvm's exit status for each.
+GUEST_ELFS += $(GUEST_BUILD)/stops.elf
+guests: $(GUEST_BUILD)/stops.elf
+$(GUEST_BUILD)/stops.elf: guests/stops/stops.S guests/stops/stops.ld guests/guests.mk
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -nostdlib -nostartfiles -static -no-pie -fno-pic -Wl,-T,guests/stops/stops.ld \
+		-Wl,--build-id=none -Wl,-z,noexecstack -o $@ guests/stops/stops.S
