@@ -41,9 +41,12 @@ void vm_request_stop(enum vm_stop_reason reason, int exit_status, const char *de
 		}
 	}
 	pthread_mutex_unlock(&stop_lock);
+	/* A guest's verdict or a quit is the expected end: only debug noise. */
 	if (first)
-		log_info("vm", "stopping: %s%s%s (exit status %d)", vm_stop_reason_name(reason),
-			 detail ? ": " : "", detail ? detail : "", exit_status);
+		log_msg(reason == VM_STOP_TEST_EXIT || reason == VM_STOP_POWEROFF ? LOG_DEBUG
+			: reason == VM_STOP_RESET ? LOG_INFO : LOG_ERROR,
+			"vm", "stopping: %s%s%s (exit status %d)", vm_stop_reason_name(reason),
+			detail ? ": " : "", detail ? detail : "", exit_status);
 }
 
 bool vm_stop_requested(void) { return atomic_load(&stop_flag); }
