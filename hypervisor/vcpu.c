@@ -97,32 +97,53 @@ static void set_flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t t
 
 int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry)
 {
+	/* Control-register and EFER bits (Intel SDM vol. 3 2.5, 2.2.1). */
+	const uint64_t cr0_pg = 1ull << 31, cr4_pae = 1ull << 5;
+	const uint64_t efer_lme = 1ull << 8, efer_lma = 1ull << 10;
+	const bool linux64 = entry->mode == BOOT_MODE_LINUX64;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
-	if (entry->mode != BOOT_MODE_PVH32)
+	if (entry->mode != BOOT_MODE_PVH32 && !linux64)
 		return -EINVAL;
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	/* PVH leaves selectors unspecified; these match Linux's __BOOT_CS and
-	 * __BOOT_DS so a 64-bit entry can reuse them. */
-	set_flat_segment(&sregs.cs, 0x10, 0xB, false);
+	/* Linux boot.rst requires __BOOT_CS 0x10 and __BOOT_DS 0x18, flat, and
+	 * for the 64-bit entry a long-mode CS; the loader's GDT holds the same
+	 * descriptors. PVH leaves selectors unspecified; it gets the same ones
+	 * as 32-bit segments. */
+	set_flat_segment(&sregs.cs, 0x10, 0xB, linux64);
 	set_flat_segment(&sregs.ds, 0x18, 0x3, false);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	/* PVH: "TR must be a 32-bit TSS (active)"; base and limit unspecified. */
+	/* PVH: "TR must be a 32-bit TSS (active)"; base and limit unspecified.
+	 * Type 0xB is also the busy 64-bit TSS long mode requires. */
 	sregs.tr = (struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 0xB,
 					 .present = 1, .s = 0 };
 	sregs.ldt = (struct kvm_segment){ .type = 0x2, .present = 1, .unusable = 1 };
-	sregs.cr0 = CR0_PE | CR0_ET;
-	sregs.cr4 = 0;
-	sregs.efer = 0;
+	if (linux64) {
+		/* boot.rst "64-bit Boot Protocol": 64-bit mode, paging on with
+		 * the loader's identity map, its GDT loaded. */
+		sregs.gdt.base = entry->gdt_gpa;
+		sregs.gdt.limit = entry->gdt_limit;
+		sregs.cr3 = entry->page_table_gpa;
+		sregs.cr0 = CR0_PE | CR0_ET | cr0_pg;
+		sregs.cr4 = cr4_pae;
+		sregs.efer = efer_lme | efer_lma;
+	} else {
+		sregs.cr0 = CR0_PE | CR0_ET;
+		sregs.cr4 = 0;
+		sregs.efer = 0;
+	}
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
 
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = entry->entry;
-	regs.rflags = RFLAGS_RESERVED1;
-	regs.rbx = entry->boot_info_gpa;
+	regs.rflags = RFLAGS_RESERVED1;  /* interrupts off */
+	if (linux64)
+		regs.rsi = entry->boot_info_gpa;
+	else
+		regs.rbx = entry->boot_info_gpa;
 	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
 	return 0;
