@@ -1,0 +1,271 @@
+#!/bin/bash
+# Boots guests/kbd-demo on QEMU (the reference: microvm with an i8042 and
+# ramfb) and checks that it brings the controller and keyboard up the way
+# Linux does, then echoes exactly the scancode bytes QEMU's keyboard sends:
+# keys typed through the monitor (sendkey) and through QEMU's VNC server
+# (RFB KeyEvents with X11 keysyms), in set 1 (translate=1) and set 2
+# (translate=0); mouse packets with mouse=1; the ramfb screen after the keys
+# (pixels against guests/kbd-demo/pattern.h); exit_on ending the run with
+# status 1; no i8042 ending it with status 5. Guards the guest and the
+# scancode sequences that fbvm's keyboard tests expect.
+set -eu
+. "$(dirname "$0")/common.bash"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+guest="$GUESTS/kbd-demo.elf"
+command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 missing (make deps installs it)"
+command -v python3 >/dev/null || fail "python3 missing (make deps installs it)"
+[ -f "$guest" ] || fail "$guest not built"
+tmp=$(mktemp -d)
+qemu_pid=
+cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# --- pixel checker: the screen after n bytes, the last one b ---
+cat >"$tmp/check.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include "font.h"
+#include "pattern.h"
+
+static uint32_t w, h, *exp, *got;
+
+static void rect(uint32_t x, uint32_t y, uint32_t rw, uint32_t rh, uint32_t rgb)
+{
+	for (uint32_t j = y; j < y + rh && j < h; j++)
+		for (uint32_t i = x; i < x + rw && i < w; i++)
+			exp[j * w + i] = rgb;
+}
+
+static void number(uint32_t x, uint32_t y, uint32_t v, unsigned nd)
+{
+	const unsigned sc = KBD_PATTERN_DIGIT_SCALE;
+
+	for (unsigned k = nd; k-- > 0; v /= 10) {
+		const uint8_t *g = font_digit(v % 10);
+
+		for (unsigned gy = 0; gy < 8; gy++)
+			for (unsigned gx = 0; gx < 8; gx++)
+				rect(x + (k * 8 + gx) * sc, y + gy * sc, sc, sc,
+				     g[gy] & (0x80 >> gx) ? KBD_PATTERN_BOX_FG_RGB : KBD_PATTERN_BOX_BG_RGB);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	FILE *f = argc == 4 ? fopen(argv[1], "rb") : NULL;
+	uint32_t n, b, bad = 0, pad = KBD_PATTERN_BOX_PAD;
+
+	if (!f || fread(&w, 4, 1, f) != 1 || fread(&h, 4, 1, f) != 1)
+		return 2;
+	n = (uint32_t)atoi(argv[2]);
+	b = (uint32_t)strtoul(argv[3], NULL, 16);
+	if (w != KBD_PATTERN_DEFAULT_WIDTH || h != KBD_PATTERN_DEFAULT_HEIGHT) {
+		printf("screen is %ux%u, want %ux%u\n", w, h, KBD_PATTERN_DEFAULT_WIDTH,
+		       KBD_PATTERN_DEFAULT_HEIGHT);
+		return 1;
+	}
+	exp = calloc((size_t)w * h, 4);
+	got = calloc((size_t)w * h, 4);
+	if (!exp || !got || fread(got, 4, (size_t)w * h, f) != (size_t)w * h)
+		return 2;
+	for (size_t i = 0; i < (size_t)w * h; i++)
+		got[i] &= 0xFFFFFF;
+	rect(0, 0, w, h, KBD_PATTERN_BG_RGB);
+	if (n)
+		rect(kbd_pattern_slot_x(kbd_pattern_slot(n)), KBD_PATTERN_SLOT_Y, KBD_PATTERN_SLOT_SIZE,
+		     KBD_PATTERN_SLOT_SIZE, kbd_pattern_key_rgb(n));
+	rect(KBD_PATTERN_COUNT_X, KBD_PATTERN_BOX_Y, KBD_PATTERN_BOX_W(KBD_PATTERN_COUNT_DIGITS),
+	     KBD_PATTERN_BOX_H, KBD_PATTERN_BOX_BG_RGB);
+	rect(kbd_pattern_byte_x(), KBD_PATTERN_BOX_Y, KBD_PATTERN_BOX_W(KBD_PATTERN_BYTE_DIGITS),
+	     KBD_PATTERN_BOX_H, KBD_PATTERN_BOX_BG_RGB);
+	number(KBD_PATTERN_COUNT_X + pad, KBD_PATTERN_BOX_Y + pad, n % 1000000, KBD_PATTERN_COUNT_DIGITS);
+	number(kbd_pattern_byte_x() + pad, KBD_PATTERN_BOX_Y + pad, b, KBD_PATTERN_BYTE_DIGITS);
+	for (uint32_t y = 0; y < h; y++)
+		for (uint32_t x = 0; x < w; x++)
+			if (got[y * w + x] != exp[y * w + x] && bad++ < 5)
+				printf("pixel %u,%u: 0x%06x, want 0x%06x\n", x, y, got[y * w + x],
+				       exp[y * w + x]);
+	printf("screen after %u bytes (last 0x%02x): %u pixels differ from pattern.h\n", n, b, bad);
+	return bad ? 1 : 0;
+}
+C
+cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/guests/kbd-demo" -I"$top/guests/ramfb-demo" \
+	-o "$tmp/check" "$tmp/check.c" || fail "pixel checker does not build against pattern.h"
+
+# --- QEMU monitor and VNC client ---
+#   mon SOCK CMD...     runs HMP commands (sendkey a, mouse_move 10 20, ...)
+#   keys SOCK EVENT...  RFB KeyEvents: +KEYSYM presses, -KEYSYM releases (hex)
+#   grab SOCK OUT       raw-encoded full frame: width, height (LE u32), XRGB8888
+cat >"$tmp/qemu.py" <<'PY'
+import socket, struct, sys, time
+
+def recvn(s, n):
+    b = b''
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError('connection closed')
+        b += c
+    return b
+
+def monitor(path, cmds):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.settimeout(10)
+    def prompt():
+        b = b''
+        while not b.endswith(b'(qemu) '):
+            b += s.recv(4096)
+        return b
+    prompt()
+    for c in cmds:
+        s.sendall(c.encode() + b'\n')
+        prompt()
+
+def vnc(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.settimeout(10)
+    recvn(s, 12)
+    s.sendall(b'RFB 003.008\n')
+    if 1 not in recvn(s, recvn(s, 1)[0]):
+        sys.exit('VNC server wants authentication')
+    s.sendall(b'\x01')
+    if struct.unpack('>I', recvn(s, 4))[0]:
+        sys.exit('VNC security handshake failed')
+    s.sendall(b'\x01')
+    w, h = struct.unpack('>HH', recvn(s, 4))
+    recvn(s, 16)
+    recvn(s, struct.unpack('>I', recvn(s, 4))[0])
+    # 32 bpp little-endian, red at bit 16: pixels arrive as XRGB8888 words.
+    s.sendall(struct.pack('>BxxxBBBBHHHBBBxxx', 0, 32, 24, 0, 1, 255, 255, 255, 16, 8, 0))
+    s.sendall(struct.pack('>BxHi', 2, 1, 0))
+    return s, w, h
+
+def frame(s, w, h):
+    s.sendall(struct.pack('>BBHHHH', 3, 0, 0, 0, w, h))
+    fb, got = bytearray(w * h * 4), 0
+    while got < w * h:
+        t = recvn(s, 1)[0]
+        if t == 2:
+            continue
+        if t == 1:
+            recvn(s, 5); recvn(s, struct.unpack('>H', recvn(s, 2))[0] * 6); continue
+        if t == 3:
+            recvn(s, struct.unpack('>xxxI', recvn(s, 7))[0]); continue
+        if t != 0:
+            sys.exit('unexpected VNC message %d' % t)
+        for _ in range(struct.unpack('>xH', recvn(s, 3))[0]):
+            x, y, rw, rh, enc = struct.unpack('>HHHHi', recvn(s, 12))
+            if enc != 0:
+                sys.exit('unexpected VNC encoding %d' % enc)
+            data = recvn(s, rw * rh * 4)
+            for r in range(rh):
+                o = ((y + r) * w + x) * 4
+                fb[o:o + rw * 4] = data[r * rw * 4:(r + 1) * rw * 4]
+            got += rw * rh
+    return fb
+
+cmd, path = sys.argv[1], sys.argv[2]
+if cmd == 'mon':
+    monitor(path, sys.argv[3:])
+elif cmd == 'keys':
+    s, w, h = vnc(path)
+    for ev in sys.argv[3:]:
+        s.sendall(struct.pack('>BBxxI', 4, ev[0] == '+', int(ev[1:], 16)))
+        time.sleep(0.02)
+    frame(s, w, h)      # the server has handled every event before it answers
+elif cmd == 'grab':
+    s, w, h = vnc(path)
+    open(sys.argv[3], 'wb').write(struct.pack('<II', w, h) + bytes(frame(s, w, h)))
+PY
+
+# Starts the demo with args $1 on an i8042 (plus ramfb, monitor, VNC).
+start_qemu() {
+	rm -f "$tmp/vnc.sock" "$tmp/mon.sock" "$tmp/serial.txt"
+	qemu-system-x86_64 -machine microvm,accel=kvm:tcg,pit=on,pic=on,rtc=on -nodefaults \
+		-device i8042 -device ramfb -kernel "$guest" -append "$1" -display none \
+		-vnc "unix:$tmp/vnc.sock" -monitor "unix:$tmp/mon.sock,server=on,wait=off" \
+		-device isa-debug-exit,iobase=0x501,iosize=1 -serial "file:$tmp/serial.txt" \
+		</dev/null 2>"$tmp/qemu.err" &
+	qemu_pid=$!
+}
+
+# Waits (up to 10 s) until the serial output has at least $1 lines.
+wait_lines() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(cat "$tmp/serial.txt" 2>/dev/null | wc -l)" -ge "$1" ] && return 0
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$tmp/serial.txt" "$tmp/qemu.err" 2>/dev/null || true
+	fail "serial output stopped before line $1"
+}
+
+# Waits (up to 10 s) for QEMU to exit; sets $rc.
+wait_exit() {
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$qemu_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$qemu_pid" 2>/dev/null && fail "QEMU still running after exit_on"
+	wait "$qemu_pid" && rc=0 || rc=$?
+	qemu_pid=
+}
+
+scancodes() { for b in "$@"; do echo "kbd-demo: scancode $b"; done; }
+
+# 1. Set 1 (translate=1): monitor keys, then the same keys by VNC keysyms.
+start_qemu "exit_on=01"
+wait_lines 2
+python3 "$tmp/qemu.py" mon "$tmp/mon.sock" "sendkey a" "sendkey shift-1" "sendkey ret"
+wait_lines 10
+# a; Shift_L, exclam (the "1" key under Shift), releases; Return.
+python3 "$tmp/qemu.py" keys "$tmp/vnc.sock" +61 -61 +ffe1 +21 -21 -ffe1 +ff0d -ff0d
+wait_lines 18
+python3 "$tmp/qemu.py" grab "$tmp/vnc.sock" "$tmp/screen.fb"
+"$tmp/check" "$tmp/screen.fb" 16 9c || fail "translate=1: screen differs from pattern.h"
+python3 "$tmp/qemu.py" mon "$tmp/mon.sock" "sendkey esc"
+wait_exit
+cat "$tmp/serial.txt"
+[ "$rc" -eq 1 ] || fail "translate=1: exit status $rc, want 1"
+{
+	printf 'kbd-demo: keyboard id ab41 translate=1\nkbd-demo: ready\n'
+	scancodes 1e 9e 2a 02 82 aa 1c 9c     # monitor: a, shift-1, ret
+	scancodes 1e 9e 2a 02 82 aa 1c 9c     # VNC: a, Shift_L + exclam, Return
+	scancodes 01
+} | cmp - "$tmp/serial.txt" || fail "translate=1: serial output differs from the set-1 sequences"
+
+# 2. Set 2 (translate=0), with the mouse: F0 break prefixes, packets.
+start_qemu "translate=0 mouse=1 exit_on=76"
+wait_lines 3
+# sendkey queues its releases behind a hold time; mouse events are
+# immediate, so they go only once the key bytes are in.
+python3 "$tmp/qemu.py" mon "$tmp/mon.sock" "sendkey a" "sendkey shift-1" "sendkey ret"
+wait_lines 15
+python3 "$tmp/qemu.py" mon "$tmp/mon.sock" "mouse_move 10 20" "mouse_button 1" "mouse_button 0"
+wait_lines 18
+python3 "$tmp/qemu.py" mon "$tmp/mon.sock" "sendkey esc"
+wait_exit
+cat "$tmp/serial.txt"
+[ "$rc" -eq 1 ] || fail "translate=0: exit status $rc, want 1"
+{
+	printf 'kbd-demo: keyboard id ab83 translate=0\nkbd-demo: mouse id 00\nkbd-demo: ready\n'
+	scancodes 1c f0 1c 12 16 f0 16 f0 12 5a f0 5a
+	# dx +10, dy 20 down = -20 (Y sign); left button down, then up.
+	printf 'kbd-demo: mouse 28 0a ec\nkbd-demo: mouse 09 00 00\nkbd-demo: mouse 08 00 00\n'
+	scancodes 76
+} | cmp - "$tmp/serial.txt" || fail "translate=0: serial output differs from the set-2 sequences"
+
+# 3. No i8042 (microvm has none unless asked): GUEST_EXIT_NO_DEVICE.
+run_limited 30 qemu-system-x86_64 -machine microvm,accel=kvm:tcg,pit=on,pic=on,rtc=on \
+	-nodefaults -device ramfb -kernel "$guest" -display none \
+	-device isa-debug-exit,iobase=0x501,iosize=1 -serial stdio \
+	</dev/null >"$tmp/nodev.out" 2>/dev/null
+cat "$tmp/nodev.out"
+[ "$rc" -eq 5 ] || fail "no i8042: exit status $rc, want 5"
+grep -qx "kbd-demo: error no i8042 controller: the output buffer never empties (status 0xff)" \
+	"$tmp/nodev.out" || fail "no i8042: missing error line"
+echo "kbd-demo brings up the i8042 like Linux and echoes QEMU's exact set-1/set-2 scancodes"
