@@ -53,4 +53,4 @@ guests: $(GUEST_BUILD)/stops.elf
 $(GUEST_BUILD)/stops.elf: guests/stops/stops.S guests/stops/stops.ld guests/guests.mk
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -nostdlib -nostartfiles -static -no-pie -fno-pic -Wl,-T,guests/stops/stops.ld \
-		-Wl,--build-id=none -Wl,-z,noexecstack -o $@ guests/stops/stops.S
+		-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ guests/stops/stops.S
