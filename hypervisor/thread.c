@@ -14,7 +14,10 @@
 #include "thread.h"
 #include "terminal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -649,6 +652,656 @@ static const char *fault_code_name(int sig, int code)
 
 static bool in_range(uintptr_t x, uintptr_t lo, uintptr_t hi) { return x >= lo && x < hi; }
 
+/*
+ * Naming the overflowing function: the detective work of the bug report
+ * that started fbvm (a 3 MB frame on a 2 MB stack, found by hand in a core
+ * file), done by the handler. It finds the function holding the faulting
+ * instruction and decodes how much stack its prologue reserves.
+ *
+ * Our own functions, static ones included, come from the executable's
+ * .symtab, loaded by thread_install_fault_handler into one mapping, sorted:
+ * the handler only searches it (async-signal-safe). Anything else (a library
+ * function) needs the dynamic loader: the function's exact start from its
+ * object's .eh_frame_hdr table (found through dl_iterate_phdr) and the name
+ * of the nearest exported symbol from dladdr. Neither is async-signal-safe
+ * (both take the loader's lock), so they run only after the first report
+ * line is out; we abort right after anyway.
+ */
+
+struct fault_sym {
+	uintptr_t lo, hi;  /* runtime addresses of the function: [lo, hi) */
+	uint32_t name;     /* offset of its NUL-terminated name in fault_symtab.names */
+};
+
+static struct {
+	const struct fault_sym *syms;
+	size_t count;
+	const char *names;
+} fault_symtab;
+static pthread_once_t fault_report_once = PTHREAD_ONCE_INIT;
+
+/* The largest .symtab or string table we read (fbvm's are tens of KiB). */
+#define FAULT_SYMTAB_MAX_BYTES (64u << 20)
+/* Bytes of a prologue the decoder reads: gcc's longest (stack protector,
+ * ASan frame setup) reserve within the first few dozen instructions. */
+#define FAULT_PROLOGUE_BYTES 512
+/* x86-64's smallest page: what is surely mapped around an executing ip
+ * (sysconf is not async-signal-safe). */
+#define FAULT_MIN_PAGE_BYTES ((uintptr_t)4096)
+
+static bool read_exact_at(int fd, void *buf, size_t len, off_t off)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+static int executable_bias_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	*(uintptr_t *)data = info->dlpi_addr;
+	return 1; /* the first object is the executable */
+}
+
+static int fault_sym_cmp(const void *a, const void *b)
+{
+	const struct fault_sym *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Reads /proc/self/exe's function symbols (.symtab, else .dynsym). Any
+ * failure leaves the table empty: the report then names fewer functions. */
+static void fault_symtab_load(void)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr *sh = NULL, *symsec = NULL, *strsec;
+	Elf64_Sym *syms = NULL;
+	char *strtab = NULL;
+	size_t nsyms, count = 0, name_bytes = 0, map_bytes;
+	struct fault_sym *out;
+	char *names;
+	uintptr_t bias = 0;
+	void *map;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (!read_exact_at(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh.e_shnum == 0)
+		goto out;
+	sh = calloc(eh.e_shnum, sizeof(*sh));
+	if (!sh || !read_exact_at(fd, sh, eh.e_shnum * sizeof(*sh), (off_t)eh.e_shoff))
+		goto out;
+	for (unsigned int i = 0; i < eh.e_shnum; i++)
+		if (sh[i].sh_type == SHT_SYMTAB ||
+		    (sh[i].sh_type == SHT_DYNSYM && !symsec))
+			symsec = &sh[i];
+	if (!symsec || symsec->sh_link >= eh.e_shnum || symsec->sh_size > FAULT_SYMTAB_MAX_BYTES)
+		goto out;
+	strsec = &sh[symsec->sh_link];
+	if (strsec->sh_size == 0 || strsec->sh_size > FAULT_SYMTAB_MAX_BYTES)
+		goto out;
+	nsyms = symsec->sh_size / sizeof(Elf64_Sym);
+	syms = malloc(nsyms * sizeof(*syms));
+	strtab = malloc(strsec->sh_size + 1);
+	if (!syms || !strtab ||
+	    !read_exact_at(fd, syms, nsyms * sizeof(*syms), (off_t)symsec->sh_offset) ||
+	    !read_exact_at(fd, strtab, strsec->sh_size, (off_t)strsec->sh_offset))
+		goto out;
+	strtab[strsec->sh_size] = '\0';
+
+	for (size_t i = 0; i < nsyms; i++) {
+		const Elf64_Sym *s = &syms[i];
+
+		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
+		    s->st_size == 0 || s->st_name >= strsec->sh_size)
+			continue;
+		count++;
+		name_bytes += strlen(strtab + s->st_name) + 1;
+	}
+	if (count == 0 || name_bytes > UINT32_MAX)
+		goto out;
+	map_bytes = count * sizeof(*out) + name_bytes;
+	map = mmap(NULL, map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		goto out;
+	out = map;
+	names = (char *)map + count * sizeof(*out);
+	if (eh.e_type == ET_DYN)
+		dl_iterate_phdr(executable_bias_cb, &bias);
+	count = name_bytes = 0;
+	for (size_t i = 0; i < nsyms; i++) {
+		const Elf64_Sym *s = &syms[i];
+		size_t len;
+
+		if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
+		    s->st_size == 0 || s->st_name >= strsec->sh_size)
+			continue;
+		len = strlen(strtab + s->st_name) + 1;
+		memcpy(names + name_bytes, strtab + s->st_name, len);
+		out[count].lo = bias + s->st_value;
+		out[count].hi = out[count].lo + s->st_size;
+		out[count].name = (uint32_t)name_bytes;
+		name_bytes += len;
+		count++;
+	}
+	qsort(out, count, sizeof(*out), fault_sym_cmp);
+	mprotect(map, map_bytes, PROT_READ);
+	fault_symtab.names = names;
+	fault_symtab.syms = out;
+	fault_symtab.count = count;
+out:
+	free(strtab);
+	free(syms);
+	free(sh);
+	close(fd);
+}
+
+/* Async-signal-safe: the function of ours holding ip, or NULL. */
+static const struct fault_sym *fault_symtab_find(uintptr_t ip)
+{
+	size_t lo = 0, hi = fault_symtab.count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fault_symtab.syms[mid].lo <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || ip >= fault_symtab.syms[lo - 1].hi)
+		return NULL;
+	return &fault_symtab.syms[lo - 1];
+}
+
+/* A function found through the loader: its object, and its exact bounds
+ * from .eh_frame_hdr (end 0 if only the start is known). */
+struct fault_fn {
+	uintptr_t ip, start, end;
+	uintptr_t base; /* the object's load address */
+	const char *object;
+};
+
+/* DWARF pointer encodings used by .eh_frame_hdr (LSB Core, "Exception Frame Header"). */
+#define DW_EH_PE_udata4  0x03
+#define DW_EH_PE_sdata4  0x0b
+#define DW_EH_PE_pcrel   0x10
+#define DW_EH_PE_datarel 0x30
+
+static int32_t load_s32(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Binary search of the sorted (initial location, FDE) table gcc's linker
+ * writes into .eh_frame_hdr: every function compiled with unwind tables has
+ * an entry, exported or not. */
+static void eh_frame_hdr_find(uintptr_t hdr, struct fault_fn *f)
+{
+	const uint8_t *h = (const uint8_t *)hdr;
+	intptr_t rel = (intptr_t)(f->ip - hdr);
+	uint32_t count, lo = 0, hi;
+	const uint8_t *table, *fde;
+	uintptr_t start;
+
+	if (h[0] != 1 || (h[1] & 0x0f) != DW_EH_PE_sdata4 || h[2] != DW_EH_PE_udata4 ||
+	    h[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+		return;
+	memcpy(&count, h + 8, sizeof(count));
+	table = h + 12;
+	hi = count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (load_s32(table + 8 * mid) <= rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return;
+	start = hdr + (intptr_t)load_s32(table + 8 * (lo - 1));
+	f->start = start;
+	f->end = lo < count ? hdr + (intptr_t)load_s32(table + 8 * lo) : 0;
+	/* The FDE's own range, where its pc_begin is the usual pcrel sdata4
+	 * (checked: it must point back at start); a gap after the function
+	 * would otherwise be taken for part of it. */
+	fde = (const uint8_t *)hdr + load_s32(table + 8 * (lo - 1) + 4);
+	if (load_s32(fde) != -1 &&
+	    (uintptr_t)(fde + 8) + (intptr_t)load_s32(fde + 8) == start) {
+		uint32_t range;
+
+		memcpy(&range, fde + 12, sizeof(range));
+		f->end = start + range;
+		if (f->ip >= f->end)
+			f->start = f->end = 0; /* in no function: a gap */
+	}
+}
+
+static int fault_fn_find_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct fault_fn *f = data;
+	uintptr_t eh_hdr = 0;
+	bool inside = false;
+
+	(void)size;
+	for (unsigned int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + p->p_vaddr;
+
+		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && f->ip >= lo &&
+		    f->ip - lo < p->p_memsz)
+			inside = true;
+		if (p->p_type == PT_GNU_EH_FRAME)
+			eh_hdr = lo;
+	}
+	if (!inside)
+		return 0;
+	f->object = info->dlpi_name;
+	f->base = info->dlpi_addr;
+	if (eh_hdr)
+		eh_frame_hdr_find(eh_hdr, f);
+	return 1;
+}
+
+/*
+ * Loads our symbol table, and calls the two loader lookups the report uses
+ * once, now: libc reaches the dynamic linker through lazily bound PLT slots,
+ * and the first call through each runs the resolver, which saves the whole
+ * XSAVE state (up to 11 KiB) on the stack in use: the alternate signal
+ * stack, in the handler. tools/stackcheck.annotations counts on this
+ * ("prebound").
+ */
+static void fault_report_init(void)
+{
+	struct fault_fn f = { .ip = (uintptr_t)fault_report_init };
+	Dl_info info;
+
+	fault_symtab_load();
+	dl_iterate_phdr(fault_fn_find_cb, &f);
+	dladdr((void *)fault_report_init, &info);
+}
+
+/* ---- the prologue decoder: a length decoder for the instructions gcc and
+ * clang put before and around a stack reservation (x86-64, 64-bit mode),
+ * enough to walk a prologue without mistaking an immediate for an opcode. */
+
+struct insn {
+	size_t len;
+	uint8_t rex, op, op2, modrm; /* op2: second byte after 0x0f */
+	bool has_modrm;
+	int64_t disp, imm;
+};
+
+/* One-byte opcodes with a ModRM byte and no immediate. */
+static bool op_modrm(uint8_t op)
+{
+	if (op < 0x40)
+		return (op & 7) < 4; /* ALU r/m forms: add, or, adc, sbb, and, sub, xor, cmp */
+	return op == 0x63 || (op >= 0x84 && op <= 0x8b) || op == 0x8d || op == 0x8f ||
+	       (op >= 0xd0 && op <= 0xd3) || op == 0xfe || op == 0xff;
+}
+
+/* Two-byte (0x0f xx) opcodes with a ModRM byte and no immediate. */
+static bool op2_modrm(uint8_t op)
+{
+	return (op >= 0x10 && op <= 0x17) || (op >= 0x18 && op <= 0x1f) || op == 0x28 ||
+	       op == 0x29 || op == 0x2e || op == 0x2f || (op >= 0x40 && op <= 0x4f) ||
+	       (op >= 0x50 && op <= 0x7f && op != 0x77) || (op >= 0x90 && op <= 0x9f) ||
+	       op == 0xaf || op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf ||
+	       (op >= 0xd0 && op <= 0xfe);
+}
+
+/* Decodes the instruction at code[0..avail); false if unknown or truncated. */
+static bool insn_decode(const uint8_t *code, size_t avail, struct insn *in)
+{
+	size_t i = 0, imm_bytes = 0;
+	bool opsize16 = false;
+
+	memset(in, 0, sizeof(*in));
+	for (; i < avail; i++) {
+		uint8_t b = code[i];
+
+		if (b == 0x66)
+			opsize16 = true;
+		else if (!(b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x3e || b == 0x26 ||
+			   b == 0x36 || b == 0x64 || b == 0x65 || b == 0xf0))
+			break;
+	}
+	if (i < avail && (code[i] & 0xf0) == 0x40)
+		in->rex = code[i++];
+	if (i >= avail)
+		return false;
+	in->op = code[i++];
+	if (in->op == 0x0f) {
+		if (i >= avail)
+			return false;
+		in->op2 = code[i++];
+		if (in->op2 >= 0x80 && in->op2 <= 0x8f)
+			imm_bytes = 4; /* jcc rel32 */
+		else if (in->op2 == 0x1e || op2_modrm(in->op2))
+			in->has_modrm = true; /* 0x1e: endbr64 (f3 0f 1e fa) */
+		else if (in->op2 == 0x05 || in->op2 == 0x0b)
+			; /* syscall, ud2 */
+		else
+			return false;
+	} else if ((in->op >= 0x50 && in->op <= 0x5f) || in->op == 0x90 || in->op == 0x99 ||
+		   in->op == 0xc3 || in->op == 0xc9 || in->op == 0xcc || in->op == 0xf4) {
+		; /* push, pop, nop, cqo, ret, leave, int3, hlt */
+	} else if (in->op < 0x40 && (in->op & 7) == 4) {
+		imm_bytes = 1;
+	} else if (in->op < 0x40 && (in->op & 7) == 5) {
+		imm_bytes = opsize16 ? 2 : 4;
+	} else if (op_modrm(in->op)) {
+		in->has_modrm = true;
+	} else if (in->op == 0x80 || in->op == 0x83 || in->op == 0xc0 || in->op == 0xc1 ||
+		   in->op == 0xc6) {
+		in->has_modrm = true;
+		imm_bytes = 1;
+	} else if (in->op == 0x81 || in->op == 0xc7 || in->op == 0x69) {
+		in->has_modrm = true;
+		imm_bytes = opsize16 ? 2 : 4;
+	} else if (in->op == 0x6b) {
+		in->has_modrm = true;
+		imm_bytes = 1;
+	} else if (in->op == 0xf6 || in->op == 0xf7) {
+		in->has_modrm = true; /* test takes an immediate: decided below */
+	} else if ((in->op >= 0x70 && in->op <= 0x7f) || in->op == 0xeb || in->op == 0xa8 ||
+		   (in->op >= 0xb0 && in->op <= 0xb7)) {
+		imm_bytes = 1;
+	} else if (in->op == 0xe8 || in->op == 0xe9 || in->op == 0xa9) {
+		imm_bytes = 4;
+	} else if (in->op >= 0xb8 && in->op <= 0xbf) {
+		imm_bytes = (in->rex & 8) ? 8 : 4;
+	} else {
+		return false;
+	}
+	if (in->has_modrm) {
+		uint8_t mod, rm;
+
+		if (i >= avail)
+			return false;
+		in->modrm = code[i++];
+		mod = in->modrm >> 6;
+		rm = in->modrm & 7;
+		if ((in->op == 0xf6 || in->op == 0xf7) && ((in->modrm >> 3) & 7) == 0)
+			imm_bytes = in->op == 0xf6 ? 1 : (opsize16 ? 2 : 4);
+		if (mod != 3) {
+			size_t disp_bytes = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+
+			if (rm == 4) {
+				if (i >= avail)
+					return false;
+				if (mod == 0 && (code[i] & 7) == 5)
+					disp_bytes = 4;
+				i++;
+			} else if (mod == 0 && rm == 5) {
+				disp_bytes = 4; /* %rip-relative */
+			}
+			if (i + disp_bytes > avail)
+				return false;
+			if (disp_bytes == 1)
+				in->disp = (int8_t)code[i];
+			else if (disp_bytes == 4)
+				in->disp = load_s32(code + i);
+			i += disp_bytes;
+		}
+	}
+	if (i + imm_bytes > avail)
+		return false;
+	if (imm_bytes == 1)
+		in->imm = (int8_t)code[i];
+	else if (imm_bytes == 2)
+		in->imm = (int16_t)(code[i] | code[i + 1] << 8);
+	else if (imm_bytes == 4)
+		in->imm = load_s32(code + i);
+	else if (imm_bytes == 8)
+		memcpy(&in->imm, code + i, sizeof(in->imm));
+	in->len = i + imm_bytes;
+	return true;
+}
+
+/* ModRM register operand (with REX.R) and r/m operand (with REX.B), for mod 3. */
+static unsigned int insn_reg(const struct insn *in)
+{
+	return ((in->modrm >> 3) & 7) | (in->rex & 4) << 1;
+}
+
+static unsigned int insn_rm(const struct insn *in)
+{
+	return (in->modrm & 7) | (in->rex & 1) << 3;
+}
+
+static bool insn_mod3(const struct insn *in) { return (in->modrm >> 6) == 3; }
+
+#define REG_NUM_RSP 4
+#define REG_NUM_R11 11
+
+/* A bounded string builder for the description (no stdio in a handler). */
+struct desc_buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void desc_str(struct desc_buf *d, const char *s)
+{
+	while (*s && d->len + 1 < d->cap)
+		d->s[d->len++] = *s++;
+	if (d->cap)
+		d->s[d->len] = '\0';
+}
+
+static void desc_hex(struct desc_buf *d, uint64_t v)
+{
+	char digits[17];
+	int n = 0;
+
+	do {
+		digits[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	desc_str(d, "0x");
+	while (n) {
+		char c[2] = { digits[--n], '\0' };
+		desc_str(d, c);
+	}
+}
+
+size_t thread_decode_frame(const uint8_t *code, size_t len, char *desc, size_t desc_len)
+{
+	struct desc_buf d = { desc, 0, desc_len };
+	size_t off = 0, total = 0, loop_base = 0;
+	uint64_t loop_bytes = 0;
+	bool in_loop = false, r11_is_rsp = false;
+
+	if (desc_len)
+		desc[0] = '\0';
+	while (off < len) {
+		struct insn in;
+
+		if (!insn_decode(code + off, len - off, &in))
+			break;
+		off += in.len;
+		/* sub $N,%rsp / add $-N,%rsp (gcc writes 128 as add $-128) */
+		if ((in.op == 0x81 || in.op == 0x83) && (in.rex & 8) && insn_mod3(&in) &&
+		    insn_rm(&in) == REG_NUM_RSP) {
+			unsigned int ext = (in.modrm >> 3) & 7;
+			int64_t n = ext == 5 ? in.imm : ext == 0 ? -in.imm : 0;
+
+			if (n <= 0) {
+				if (ext == 0 && total)
+					break; /* releasing the frame: the prologue is over */
+				continue;
+			}
+			if (in_loop)
+				continue; /* the loop's own page step */
+			total += (size_t)n;
+			if (d.len)
+				desc_str(&d, "; ");
+			desc_str(&d, ext == 5 ? "sub $" : "add $-");
+			desc_hex(&d, (uint64_t)n);
+			desc_str(&d, ",%rsp");
+			continue;
+		}
+		/* lea -N(%rsp),%r11: the bound of a stack-clash probe loop */
+		if (in.op == 0x8d && (in.rex & 8) && insn_reg(&in) == REG_NUM_R11 &&
+		    !insn_mod3(&in) && (in.modrm & 7) == 4 && in.disp < 0) {
+			loop_base = total;
+			loop_bytes = (uint64_t)-in.disp;
+			in_loop = true;
+			continue;
+		}
+		/* mov %rsp,%r11; sub $N,%r11: the same bound, other spelling */
+		if (in.op == 0x89 && (in.rex & 8) && insn_mod3(&in) && insn_reg(&in) == REG_NUM_RSP &&
+		    insn_rm(&in) == REG_NUM_R11) {
+			r11_is_rsp = true;
+			continue;
+		}
+		if ((in.op == 0x81 || in.op == 0x83) && (in.rex & 8) && insn_mod3(&in) &&
+		    insn_rm(&in) == REG_NUM_R11 && ((in.modrm >> 3) & 7) == 5 && r11_is_rsp &&
+		    in.imm > 0) {
+			loop_base = total;
+			loop_bytes = (uint64_t)in.imm;
+			in_loop = true;
+			continue;
+		}
+		/* cmp %r11,%rsp closes the loop: it reserved loop_bytes in all */
+		if (in.op == 0x39 && insn_mod3(&in) && in_loop &&
+		    ((insn_reg(&in) == REG_NUM_R11 && insn_rm(&in) == REG_NUM_RSP) ||
+		     (insn_reg(&in) == REG_NUM_RSP && insn_rm(&in) == REG_NUM_R11))) {
+			in_loop = false;
+			total = loop_base + (size_t)loop_bytes;
+			if (d.len)
+				desc_str(&d, "; ");
+			desc_str(&d, "probe loop lea -");
+			desc_hex(&d, loop_bytes);
+			desc_str(&d, "(%rsp),%r11");
+			continue;
+		}
+		if (in.op == 0xe8 || in.op == 0xc3 || in.op == 0xe9 || in.op == 0xeb ||
+		    (in.op == 0xff && ((in.modrm >> 3) & 7) >= 2 && ((in.modrm >> 3) & 7) <= 5))
+			break; /* a call, return or jump: past the prologue */
+	}
+	if (in_loop) {
+		/* The fault came inside the loop, before cmp was decoded (the
+		 * window ended): the lea alone states the reservation. */
+		total = loop_base + (size_t)loop_bytes;
+		if (d.len)
+			desc_str(&d, "; ");
+		desc_str(&d, "probe loop lea -");
+		desc_hex(&d, loop_bytes);
+		desc_str(&d, "(%rsp),%r11");
+	}
+	return total;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * Appends "fatal: NAME reserves N bytes (sub $0x..,%rsp)" for the function
+ * holding ip, and returns true if it could name one. Uses the loader (not
+ * async-signal-safe) only when ip is not in our own code.
+ */
+static bool fault_describe_function(struct fault_msg *m, uintptr_t ip)
+{
+	const struct fault_sym *own = fault_symtab_find(ip);
+	struct fault_fn f = { .ip = ip };
+	const char *name = NULL, *object = NULL;
+	uintptr_t name_addr = 0, window_end;
+	char desc[160];
+	size_t bytes;
+	Dl_info info = { 0 };
+
+	if (own) {
+		f.start = own->lo;
+		f.end = own->hi;
+		name = fault_symtab.names + own->name;
+		name_addr = own->lo;
+	} else {
+		dl_iterate_phdr(fault_fn_find_cb, &f);
+		if (dladdr((void *)ip, &info) && info.dli_sname) {
+			name = info.dli_sname;
+			name_addr = (uintptr_t)info.dli_saddr;
+		}
+		object = base_name(f.object && f.object[0] ? f.object : info.dli_fname);
+		if (!name && f.start)
+			name_addr = f.start;
+		if (!f.start && !name)
+			return false;
+	}
+
+	msg_str(m, "fatal: ");
+	if (name && (!f.start || name_addr == f.start)) {
+		msg_str(m, name);
+		if (object && object[0]) {
+			msg_str(m, " in ");
+			msg_str(m, object);
+		}
+	} else {
+		/* No symbol of its own (a static function of a library without
+		 * .symtab): its offset in the object, for objdump/addr2line. */
+		msg_str(m, "function ");
+		msg_str(m, object && object[0] ? object : "?");
+		msg_str(m, "+");
+		msg_hex(m, f.start - f.base);
+		if (name) {
+			msg_str(m, " (after ");
+			msg_str(m, name);
+			msg_str(m, ")");
+		}
+	}
+	if (!f.start) {
+		msg_str(m, " at ip+");
+		msg_hex(m, ip - name_addr);
+		msg_str(m, ": its start is unknown, so its frame is too");
+		msg_eol(m);
+		return true;
+	}
+	/* Everything between the start and ip is mapped (ip is executing);
+	 * past ip only up to the function's end, or the end of ip's page. */
+	window_end = f.end ? f.end : (ip | (FAULT_MIN_PAGE_BYTES - 1)) + 1;
+	if (window_end - f.start > FAULT_PROLOGUE_BYTES)
+		window_end = f.start + FAULT_PROLOGUE_BYTES;
+	if (window_end < f.start)
+		window_end = f.start;
+	bytes = thread_decode_frame((const uint8_t *)f.start, window_end - f.start, desc,
+				    sizeof(desc));
+	if (bytes) {
+		msg_str(m, " reserves ");
+		msg_dec(m, bytes);
+		msg_str(m, " bytes (");
+		msg_str(m, desc);
+		msg_str(m, ")");
+	} else {
+		msg_str(m, " reserves no frame of its own");
+	}
+	msg_str(m, "; faulted at +");
+	msg_hex(m, ip - f.start);
+	if (bytes && bytes < STACK_GUARD_BYTES)
+		msg_str(m, "; a frame smaller than the guard: the stack was already full"
+			   " (deep recursion or call chain)");
+	msg_eol(m);
+	return true;
+}
+
 static void fault_handler(int sig, siginfo_t *si, void *ucontext)
 {
 	static atomic_flag reporting = ATOMIC_FLAG_INIT;
@@ -700,6 +1353,12 @@ static void fault_handler(int sig, siginfo_t *si, void *ucontext)
 		msg_hex(&m, addr);
 	}
 	msg_eol(&m);
+	if (overflow) {
+		/* Out before anything that may take the loader's lock. */
+		msg_write(&m);
+		m.len = 0;
+		fault_describe_function(&m, ip);
+	}
 
 	if (self) {
 		msg_str(&m, "fatal: tid=");
@@ -754,6 +1413,8 @@ static void fault_handler(int sig, siginfo_t *si, void *ucontext)
 void thread_install_fault_handler(void)
 {
 	struct sigaction sa;
+
+	pthread_once(&fault_report_once, fault_report_init);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fault_handler;

@@ -57,9 +57,28 @@ int thread_register_main(const char *name);
  * is outside its stack, is a stack overflow. Threads not started by
  * thread_start (a library's) are reported as thread 'unknown' with their tid;
  * without an alternate stack their overflow cannot be reported at all.
- * Idempotent.
+ *
+ * An overflow report's second line names the function that faulted and the
+ * frame its prologue reserves:
+ *   fatal: vnc_send_update reserves 3146688 bytes (sub $0x3003c0,%rsp); faulted at +0x1c
+ * Our own functions, static ones too, are found in the executable's .symtab,
+ * which the first call loads into one small read-only mapping (an address
+ * pair and the name per function); library functions are found through the
+ * dynamic loader, after the first line is written. Idempotent.
  */
 void thread_install_fault_handler(void);
+
+/*
+ * The stack a function's prologue reserves, decoded from its x86-64 machine
+ * code as gcc and clang emit it: `sub $N,%rsp` (or `add $-N,%rsp`),
+ * unrolled stack-clash probes, and probe loops bounded by
+ * `lea -N(%rsp),%r11` (or `mov %rsp,%r11; sub $N,%r11`). Decoding stops at
+ * the first call, return, unconditional jump, release of the frame or
+ * unknown instruction. Returns the bytes reserved (0: none found) and writes
+ * what was decoded to desc (truncated to desc_len), e.g.
+ * "probe loop lea -0x300000(%rsp),%r11; sub $0x18,%rsp". Async-signal-safe.
+ */
+size_t thread_decode_frame(const uint8_t *code, size_t len, char *desc, size_t desc_len);
 
 /* Bytes of t's stack used so far (deepest point written, counted from the
  * top, including glibc's thread descriptor and TLS at the top): exact to 8
