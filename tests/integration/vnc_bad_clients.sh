@@ -1,0 +1,119 @@
+#!/bin/bash
+# Hostile and broken VNC clients do not disturb the VM or a good client:
+# while tools/vncprobe watches guests/ramfb-demo mode=anim, a Python client
+# sends random garbage, a client closes after 5 bytes, one speaks HTTP, 30
+# connect and hang up at once, one sends half a protocol version and one half
+# a FramebufferUpdateRequest and then stall. The good client must keep
+# receiving a changing picture with no gap longer than about one new
+# connection costs (libvncserver waits 100 ms for a WebSocket handshake):
+# libvncserver reads the rest of a started message with a blocking read, so
+# fbvm lets it see only complete messages (vnc/gate.h) and drops the
+# stallers after 1 s. Then a client that never reads its updates:
+# libvncserver's write blocks (in 5 s steps) until the kernel aborts the
+# connection (TCP_USER_TIMEOUT 1 s), so the loop stalls once for about
+# 1.5 s, the client is dropped and the good client recovers (a limit of the
+# non-threaded library, README "VNC"). Afterwards new clients are served
+# and the guest still runs.
+set -eu
+. "$(dirname "$0")/common.bash"
+. "$(dirname "$0")/vnc_common.bash"
+need_kvm
+need_vnc_tools
+guest="$GUESTS/ramfb-demo.elf"
+
+cat >"$tmp/abuse.py" <<'PY'
+import os, socket, sys, time
+port, mode = int(sys.argv[1]), sys.argv[2]
+
+def conn():
+    s = socket.create_connection(('127.0.0.1', port))
+    s.settimeout(10)
+    return s
+
+def recvn(s, n):
+    b = b''
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError
+        b += c
+    return b
+
+def handshake(s):
+    recvn(s, 12)
+    s.sendall(b'RFB 003.008\n')
+    recvn(s, recvn(s, 1)[0])
+    s.sendall(b'\x01')
+    recvn(s, 4)
+    s.sendall(b'\x01')
+    si = recvn(s, 24)
+    recvn(s, int.from_bytes(si[20:24], 'big'))
+
+if mode == 'garbage':
+    s = conn(); s.sendall(os.urandom(4096)); time.sleep(0.2); s.close()
+elif mode == 'five':
+    s = conn(); s.sendall(b'RFB 0'); s.close()
+elif mode == 'http':
+    s = conn(); s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n'); time.sleep(0.3); s.close()
+elif mode == 'flood':
+    for _ in range(30):
+        conn().close()
+elif mode == 'half-version':
+    s = conn(); time.sleep(0.3); s.sendall(b'RFB 003'); time.sleep(3); s.close()
+elif mode == 'half-message':
+    s = conn(); handshake(s); s.sendall(b'\x03\x00\x00'); time.sleep(3); s.close()
+elif mode == 'no-read':
+    s = conn()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    handshake(s)
+    s.sendall(b'\x02\x00\x00\x01\x00\x00\x00\x00')           # SetEncodings: raw
+    try:
+        for _ in range(100):                                 # full-screen requests
+            s.sendall(b'\x03\x00\x00\x00\x00\x00\x04\x00\x03\x00')
+            time.sleep(0.05)
+    except OSError:
+        pass                                                 # dropped by the server
+    s.close()
+PY
+
+port=$(free_port)
+start_fbvm bad "$guest" "127.0.0.1:$port" --cmdline "mode=anim"
+
+# Phase 1: broken and hostile clients, one after the other.
+"$VNCPROBE" --encodings raw --seconds 9 --count-changes --timeout 20 "127.0.0.1:$port" \
+	>"$tmp/good1.probe" 2>&1 &
+good=$!
+sleep 1
+for mode in garbage five http flood half-version half-message; do
+	timeout 20 python3 "$tmp/abuse.py" "$port" "$mode" || echo "($mode client: exit $?)"
+done
+wait $good || { cat "$tmp/good1.probe"; fail "good client failed during phase 1"; }
+kill -0 "$fbvm_pid" 2>/dev/null || { cat "$tmp/bad.err"; fail "fbvm died"; }
+changed=$(probe_value good1 changed_updates); gap=$(probe_value good1 max_gap_ms)
+echo "phase 1: good client saw $changed changing updates in 9 s, longest gap $gap ms"
+[ "$changed" -ge 400 ] || fail "phase 1: only $changed changing updates in 9 s"
+[ "$gap" -le 400 ] || fail "phase 1: the good client waited $gap ms"
+grep -q "^vnc: warning: client .* dropped: .* of a message for 1000 ms" "$tmp/bad.err" ||
+	fail "phase 1: no half-message client was dropped"
+
+# Phase 2: a client that never reads.
+"$VNCPROBE" --encodings raw --seconds 10 --count-changes --timeout 25 "127.0.0.1:$port" \
+	>"$tmp/good2.probe" 2>&1 &
+good=$!
+sleep 1
+timeout 20 python3 "$tmp/abuse.py" "$port" no-read || true
+wait $good || { cat "$tmp/good2.probe"; fail "good client failed during phase 2"; }
+changed=$(probe_value good2 changed_updates); gap=$(probe_value good2 max_gap_ms)
+echo "phase 2: good client saw $changed changing updates in 10 s, longest gap $gap ms"
+[ "$gap" -le 2500 ] || fail "phase 2: the good client waited $gap ms"
+[ "$changed" -ge 400 ] || fail "phase 2: only $changed changing updates in 10 s"
+
+# Afterwards: a new client gets the exact picture, the guest still animates.
+# shellcheck disable=SC2046
+probe after --encodings raw --updates 10 --count-changes $(bar_expects 1024 768) --timeout 10 \
+	"127.0.0.1:$port"
+[ "$probe_rc" -eq 0 ] || { cat "$tmp/after.probe"; fail "a new client is not served"; }
+[ "$(probe_value after changed_updates)" -ge 5 ] || fail "the guest stopped drawing"
+stop_fbvm
+[ "$fbvm_rc" -eq 143 ] || fail "fbvm exit status $fbvm_rc after SIGTERM, want 143"
+echo "afterwards a new client is served and the guest keeps drawing"

@@ -1,0 +1,83 @@
+/* Unit tests for vnc/schedule.c: the adaptive refresh interval. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "vnc/schedule.h"
+
+static void test_vnc_schedule_reset_refreshes_at_once(void **state)
+{
+	struct vnc_schedule s;
+	(void)state;
+	vnc_schedule_reset(&s, 1000);
+	assert_int_equal(vnc_schedule_wait_ms(&s, 1000), 0);
+	assert_int_equal(s.interval_ms, VNC_REFRESH_MIN_MS);
+}
+
+static void test_vnc_schedule_keeps_minimum_while_changing(void **state)
+{
+	struct vnc_schedule s;
+	(void)state;
+	vnc_schedule_reset(&s, 0);
+	for (uint64_t t = 0; t < 1000; t += VNC_REFRESH_MIN_MS) {
+		vnc_schedule_refreshed(&s, t, true);
+		assert_int_equal(vnc_schedule_wait_ms(&s, t), VNC_REFRESH_MIN_MS);
+	}
+}
+
+static void test_vnc_schedule_backs_off_when_static_up_to_the_maximum(void **state)
+{
+	struct vnc_schedule s;
+	uint64_t t = 0;
+	(void)state;
+	vnc_schedule_reset(&s, 0);
+	vnc_schedule_refreshed(&s, t, false);
+	assert_int_equal(s.interval_ms, VNC_REFRESH_MIN_MS + VNC_REFRESH_IDLE_STEP_MS);
+	for (int i = 0; i < 200; i++) {
+		t = s.next_ms;
+		vnc_schedule_refreshed(&s, t, false);
+		assert_true(s.interval_ms <= VNC_REFRESH_MAX_MS);
+	}
+	assert_int_equal(s.interval_ms, VNC_REFRESH_MAX_MS);
+	assert_int_equal(vnc_schedule_wait_ms(&s, t), VNC_REFRESH_MAX_MS);
+	/* A change brings it straight back. */
+	vnc_schedule_refreshed(&s, t, true);
+	assert_int_equal(vnc_schedule_wait_ms(&s, t), VNC_REFRESH_MIN_MS);
+}
+
+static void test_vnc_schedule_input_shortens_a_long_wait(void **state)
+{
+	struct vnc_schedule s;
+	(void)state;
+	vnc_schedule_reset(&s, 0);
+	s.interval_ms = VNC_REFRESH_MAX_MS;
+	s.next_ms = 5000;
+	vnc_schedule_activity(&s, 2500);
+	assert_int_equal(vnc_schedule_wait_ms(&s, 2500), VNC_REFRESH_MIN_MS);
+	assert_int_equal(s.interval_ms, VNC_REFRESH_MIN_MS);
+}
+
+static void test_vnc_schedule_input_never_delays_a_due_refresh(void **state)
+{
+	struct vnc_schedule s;
+	(void)state;
+	vnc_schedule_reset(&s, 100);
+	vnc_schedule_activity(&s, 100);
+	assert_int_equal(vnc_schedule_wait_ms(&s, 100), 0);
+	assert_int_equal(vnc_schedule_wait_ms(&s, 50), 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vnc_schedule_reset_refreshes_at_once),
+		cmocka_unit_test(test_vnc_schedule_keeps_minimum_while_changing),
+		cmocka_unit_test(test_vnc_schedule_backs_off_when_static_up_to_the_maximum),
+		cmocka_unit_test(test_vnc_schedule_input_shortens_a_long_wait),
+		cmocka_unit_test(test_vnc_schedule_input_never_delays_a_due_refresh),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

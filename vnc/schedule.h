@@ -1,0 +1,37 @@
+/*
+ * When the vnc thread next looks at the screen. About 60 times a second while
+ * the picture changes; each refresh that finds nothing new waits
+ * VNC_REFRESH_IDLE_STEP_MS longer, up to VNC_REFRESH_MAX_MS, so a static
+ * screen costs a dirty-log read every few seconds (QEMU ui/vnc.c backs off
+ * the same way, from a 30 ms base). Client input brings the interval straight
+ * back to the minimum: a key press is usually followed by a change the user
+ * waits to see. With no client connected nothing is scheduled at all.
+ */
+#ifndef FBVM_VNC_SCHEDULE_H
+#define FBVM_VNC_SCHEDULE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VNC_REFRESH_MIN_MS       16    /* one 60 Hz frame */
+#define VNC_REFRESH_IDLE_STEP_MS 50    /* QEMU's VNC_REFRESH_INTERVAL_INC */
+#define VNC_REFRESH_MAX_MS       3000  /* QEMU's VNC_REFRESH_INTERVAL_MAX */
+
+struct vnc_schedule {
+	uint32_t interval_ms;
+	uint64_t next_ms;      /* monotonic time of the next refresh */
+};
+
+/* Refresh at once, then every VNC_REFRESH_MIN_MS until the screen settles. */
+void vnc_schedule_reset(struct vnc_schedule *s, uint64_t now_ms);
+
+/* After a refresh at now_ms: changed says whether it found anything. */
+void vnc_schedule_refreshed(struct vnc_schedule *s, uint64_t now_ms, bool changed);
+
+/* Client input at now_ms: the next refresh comes within VNC_REFRESH_MIN_MS. */
+void vnc_schedule_activity(struct vnc_schedule *s, uint64_t now_ms);
+
+/* Milliseconds until the next refresh; 0 when it is due. */
+uint32_t vnc_schedule_wait_ms(const struct vnc_schedule *s, uint64_t now_ms);
+
+#endif

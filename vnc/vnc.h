@@ -1,0 +1,105 @@
+/*
+ * The VNC server: libvncserver (0.9.14) serving the display tracker's shadow
+ * framebuffer, with keyboard and pointer input going to an input sink.
+ *
+ * Threads: everything libvncserver does happens on one thread, "vnc", started
+ * by thread_start() with STACK_VNC_BYTES; libvncserver runs in non-threaded
+ * mode (we call rfbProcessEvents), so it never starts threads of its own.
+ * That thread alone touches the rfbScreen, the tracker and the per-client
+ * state. Other threads only call vnc_stop() (an eventfd) and, once the thread
+ * is joined, vnc_print_stats().
+ *
+ * Each loop: poll() on the stop eventfd, the listening sockets and every
+ * client socket, with a timeout that ends at the next refresh (vnc/schedule.h;
+ * no timeout at all while no client is connected); then, when due,
+ * tracker_refresh() → rfbMarkRectAsModified() / rfbNewFramebuffer(); then
+ * clients whose next message is incomplete go on hold (vnc/gate.h) and
+ * rfbProcessEvents(screen, 0) accepts, reads the others' messages and sends
+ * updates (deferUpdateTime 0: the tracker already coalesces).
+ */
+#ifndef FBVM_VNC_H
+#define FBVM_VNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "devices/input.h"
+
+struct tracker;
+struct vnc_server;
+
+/* Clients served at once; more are refused at connect time. Each costs a
+ * socket, encoder state (zlib/tight: a few hundred KiB) and send time. */
+#define VNC_MAX_CLIENTS 16
+
+/* How long a client may keep the server waiting. Reads: vnc/gate.h keeps
+ * libvncserver from reading a message until it is complete and drops a
+ * client that leaves one half sent this long; it is also libvncserver's
+ * maxClientWait (default 20 s), which bounds what the gate cannot size
+ * (messages over VNC_GATE_MAX_BYTES, WebSocket and TLS clients). Writes:
+ * libvncserver retries them in blocking 5 s select() steps whatever
+ * maxClientWait says, so each client socket gets TCP_USER_TIMEOUT of this
+ * long: the kernel aborts a connection whose data stays unacknowledged (a
+ * client that stopped reading) and the write fails; measured, the loop then
+ * stalls about 1.5 s instead of 5 s. A real client sends whole messages in
+ * one write and acknowledges within a round trip, so 1 s only cuts off
+ * stalled or hostile ones — or a link losing packets for a second; raise it
+ * for such links. */
+#define VNC_MAX_CLIENT_WAIT_MS 1000
+
+struct vnc_config {
+	const char *host;      /* numeric IPv4 or IPv6 address to listen on */
+	uint16_t port;
+	const char *desktop_name;
+};
+
+struct vnc_stats {
+	uint64_t clients_served;       /* connections accepted */
+	uint64_t clients_refused;      /* over VNC_MAX_CLIENTS */
+	uint64_t clients_stalled;      /* dropped: a message left half sent */
+	uint64_t updates_sent;         /* FramebufferUpdate messages, all clients */
+	uint64_t rects_sent;           /* rectangles in them */
+	uint64_t bytes_sent;
+	uint64_t refreshes;            /* tracker refreshes */
+	uint64_t refreshes_changed;    /* of those, ones that found changes */
+	uint64_t resizes;              /* rfbNewFramebuffer calls */
+	uint64_t ext_key_acks;
+};
+
+/*
+ * Creates the server for cfg: the rfbScreen on the tracker's shadow, bound
+ * and listening (IPv4 address: one IPv4 socket; IPv6 address: one IPv6-only
+ * socket), but no thread yet. The tracker and the input sink must outlive
+ * the server; from vnc_start() on they belong to the vnc thread. Returns 0,
+ * or a negative errno with one line in err: -EADDRINUSE / -EADDRNOTAVAIL /
+ * -EACCES when the address cannot be bound, -EINVAL for a malformed address,
+ * -ENOMEM. Nothing is left behind on failure.
+ */
+int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tracker *tracker,
+	       struct input_sink input, char *err, size_t err_len);
+
+/* Starts the "vnc" thread. 0 or a negative errno. */
+int vnc_start(struct vnc_server *s);
+
+/* Asks the vnc thread to stop and joins it: clients are disconnected (their
+ * held keys released) and the sockets closed. Returns within one loop
+ * iteration unless libvncserver is blocked on a client (at most
+ * VNC_MAX_CLIENT_WAIT_MS, or 5 s for a write). Idempotent; a server never
+ * started is fine. */
+void vnc_stop(struct vnc_server *s);
+
+/* Stops the server if needed and frees it. NULL is fine. */
+void vnc_destroy(struct vnc_server *s);
+
+/* "listening on 127.0.0.1:5900" or "[::1]:5900". */
+const char *vnc_listen_address(const struct vnc_server *s);
+
+/* Copies the counters (call after vnc_stop, or accept a racy snapshot). */
+void vnc_get_stats(const struct vnc_server *s, struct vnc_stats *out);
+
+/* The --stats lines: clients, updates, refreshes, input counters. */
+void vnc_print_stats(const struct vnc_server *s, FILE *out);
+
+#endif
