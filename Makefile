@@ -64,6 +64,8 @@ $(BUILD)/tests/%.o: CFLAGS += $(call pkg_cflags,$(TEST_PKGS))
 
 -include guests/guests.mk
 -include tools/tools.mk
+-include tools/stack.mk
+-include tools/linux.mk
 
 # Installs missing Debian packages; does nothing (and uses no network) when all are present.
 deps:
@@ -77,6 +79,7 @@ export RESULTS
 check: deps
 	@rm -f $(RESULTS)
 	$(MAKE) all
+	$(MAKE) check-stack
 	$(MAKE) check-unit
 	$(MAKE) check-unit-asan
 	$(MAKE) check-integration

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -54,6 +55,54 @@ static int parse_serial(const char *arg, struct run_config *cfg)
 	return 0;
 }
 
+int cli_parse_vnc(const char *text, struct run_config *cfg)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *host_text, *port_text;
+	char host[CLI_VNC_HOST_BYTES];
+	unsigned long port;
+	size_t host_len;
+	char *end;
+	int family;
+
+	if (!strcmp(text, "none")) {
+		cfg->vnc_enabled = false;
+		return 0;
+	}
+	if (text[0] == '[') {
+		/* IPv6 addresses contain colons: brackets say where the port is. */
+		const char *close = strchr(text, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		host_text = text + 1;
+		host_len = (size_t)(close - host_text);
+		port_text = close + 2;
+		family = AF_INET6;
+	} else {
+		const char *colon = strrchr(text, ':');
+		if (!colon)
+			return -EINVAL;
+		host_text = text;
+		host_len = (size_t)(colon - text);
+		port_text = colon + 1;
+		family = AF_INET;
+	}
+	if (host_len == 0 || host_len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, host_text, host_len);
+	host[host_len] = '\0';
+	if (inet_pton(family, host, addr) != 1 || !isdigit((unsigned char)port_text[0]))
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(port_text, &end, 10);
+	if (errno || *end || port == 0 || port > 65535)
+		return -EINVAL;
+	cfg->vnc_enabled = true;
+	memcpy(cfg->vnc_host, host, host_len + 1);
+	cfg->vnc_port = (uint16_t)port;
+	return 0;
+}
+
 void cli_print_help(const char *prog)
 {
 	printf("usage: %s run --kernel FILE [options]\n"
@@ -67,13 +116,16 @@ void cli_print_help(const char *prog)
 	       "  --cmdline STR        kernel command line (at most 4095 bytes)\n"
 	       "  --mem SIZE           guest RAM, 16M..64G (default 256M; bare number = MiB)\n"
 	       "  --serial MODE        COM1 goes to stdio (default), file:PATH or none\n"
+	       "  --vnc ADDR:PORT      VNC server address (default 127.0.0.1:5900);\n"
+	       "                       [ADDR]:PORT for IPv6, e.g. [::1]:5900; none for no server\n"
 	       "  --stats              print a report at exit: threads' stacks, devices, exits\n"
 	       "  --verbose            debug logging; says which kind of KVM was found\n"
 	       "\n"
 	       "With --serial stdio on a terminal: Ctrl-A x quits, Ctrl-A h shows help.\n"
 	       "Exit status: the guest's test-exit port value v gives (v << 1) | 1;\n"
-	       "0 power off or quit, 2 bad command line, 4 guest reset, 6 triple fault,\n"
-	       "8 halted with interrupts off, 10 KVM internal error, 12 host error.\n",
+	       "0 power off or quit, 2 bad command line (a --vnc address that cannot be\n"
+	       "bound, too), 4 guest reset, 6 triple fault, 8 halted with interrupts off,\n"
+	       "10 KVM internal error, 12 host error.\n",
 	       prog, prog);
 }
 
@@ -81,13 +133,14 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 			  size_t err_len)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_SERIAL, OPT_STATS,
-	       OPT_VERBOSE, OPT_HELP, OPT_VERSION };
+	       OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_VNC };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "vnc", required_argument, NULL, OPT_VNC },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -100,6 +153,9 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 	cfg->mem_bytes = CLI_DEFAULT_MEM_BYTES;
 	cfg->serial = SERIAL_STDIO;
 	cfg->cmdline = "";
+	cfg->vnc_enabled = true;
+	snprintf(cfg->vnc_host, sizeof(cfg->vnc_host), "%s", CLI_DEFAULT_VNC_HOST);
+	cfg->vnc_port = CLI_DEFAULT_VNC_PORT;
 
 	if (argc < 2) {
 		snprintf(err, err_len, "no command given (try --help)");
@@ -139,6 +195,14 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 			if (parse_serial(arg, cfg) < 0) {
 				snprintf(err, err_len,
 					 "--serial %s: must be stdio, file:PATH or none", arg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_VNC:
+			if (cli_parse_vnc(arg, cfg) < 0) {
+				snprintf(err, err_len, "--vnc %s: must be ADDR:PORT with a numeric"
+					 " address ([ADDR]:PORT for IPv6), PORT 1..65535, or none",
+					 arg);
 				return CLI_ERROR;
 			}
 			break;

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Longest numeric IPv6 address plus NUL (INET6_ADDRSTRLEN). */
+#define CLI_VNC_HOST_BYTES 46
+
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
 struct run_config {
@@ -17,11 +20,16 @@ struct run_config {
 	const char *serial_path;   /* for SERIAL_FILE */
 	bool stats;
 	bool verbose;
+	bool vnc_enabled;              /* false for --vnc none */
+	char vnc_host[CLI_VNC_HOST_BYTES];  /* numeric IPv4 or IPv6 address */
+	uint16_t vnc_port;
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
 
 #define CLI_DEFAULT_MEM_BYTES (256ull << 20)
+#define CLI_DEFAULT_VNC_HOST  "127.0.0.1"
+#define CLI_DEFAULT_VNC_PORT  5900
 
 /* Parses argv. On CLI_ERROR, err holds one line like
  * "--mem 1K: must be between 16M and 64G". */
@@ -31,6 +39,10 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 /* "256M", "1G", "4096K", "512" (MiB, as QEMU's -m); K/M/G/T suffixes,
  * optionally followed by "B" or "iB". 0 or -EINVAL / -ERANGE. */
 int cli_parse_size(const char *text, uint64_t *bytes);
+
+/* "ADDR:PORT" with a numeric IPv4 address, "[ADDR]:PORT" with a numeric
+ * IPv6 one, or "none"; PORT 1..65535. 0 or -EINVAL. */
+int cli_parse_vnc(const char *text, struct run_config *cfg);
 
 void cli_print_help(const char *prog);
 

@@ -9,11 +9,12 @@
 #include <unistd.h>
 
 #include "hypervisor/boot.h"
-#include "hypervisor/loader_pvh.h"
+#include "hypervisor/loader.h"
 #include "hypervisor/log.h"
 #include "hypervisor/stack_sizes.h"
 #include "hypervisor/thread.h"
 #include "hypervisor/vmstop.h"
+#include "vnc/vnc.h"
 
 static void machine_set_irq(void *ctx, unsigned int gsi, bool level)
 {
@@ -80,11 +81,18 @@ static int open_serial_output(struct machine *m, char *err, size_t err_len)
 	return EXIT_STATUS_USAGE;
 }
 
+/* With dirty logging when a display frontend reads the framebuffer: ramfb
+ * lives anywhere in RAM, so every RAM slot is logged (manual protect re-arms
+ * only the pages the tracker fetched, so the rest of RAM costs nothing after
+ * its first write). */
 static int map_guest_ram(struct machine *m, char *err, size_t err_len)
 {
+	dirty_log_init(&m->dirty_log, &m->kvm, m->cfg->vnc_enabled);
+	m->dirty_log_ready = true;
+	log_debug("machine", "dirty logging: %s", dirty_log_mode_name(m->dirty_log.mode));
 	for (unsigned int i = 0; i < m->mem.count; i++) {
 		const struct guest_mem_region *r = &m->mem.regions[i];
-		int ret = kvm_set_memory(&m->kvm, i, r->gpa, r->size, r->host, 0);
+		int ret = dirty_log_map_slot(&m->dirty_log, &m->kvm, i, r->gpa, r->size, r->host);
 		if (ret < 0) {
 			snprintf(err, err_len, "KVM_SET_USER_MEMORY_REGION slot %u (%" PRIu64
 				 " MiB at 0x%" PRIx64 "): %s", i, r->size >> 20, r->gpa,
@@ -111,11 +119,60 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 		ret = debug_exit_init(&m->debug_exit, &m->bus, DEBUG_EXIT_PORT);
 	if (ret == 0)
 		ret = reset_control_init(&m->reset_control, &m->bus);
+	if (ret == 0) {
+		ret = fw_cfg_init(&m->fw_cfg, &m->bus, &m->mem);
+		m->fw_cfg_ready = ret == 0;
+	}
+	if (ret == 0) {
+		display_init(&m->display);
+		m->display_ready = true;
+		ret = ramfb_init(&m->ramfb, &m->fw_cfg, &m->display, &m->mem);
+		m->ramfb_ready = ret == 0;
+	}
+	if (ret == 0)
+		ret = i8042_init(&m->i8042, &m->bus, machine_irq(m, I8042_KBD_IRQ),
+				 machine_irq(m, I8042_AUX_IRQ));
 	if (ret < 0) {
 		snprintf(err, err_len, "device setup failed: %s", strerror(-ret));
 		return EXIT_STATUS_HOST;
 	}
 	return 0;
+}
+
+/* The VNC server on the tracker's shadow, listening before any thread runs so
+ * a busy port is a start-up error (EXIT_STATUS_USAGE: the fix is another
+ * --vnc value). */
+static int create_vnc(struct machine *m, char *err, size_t err_len)
+{
+	const struct vnc_config vcfg = {
+		.host = m->cfg->vnc_host,
+		.port = m->cfg->vnc_port,
+		.desktop_name = "fbvm",
+	};
+	struct dirty_source dirty = { .fetch = dirty_log_fetch, .ctx = &m->dirty_log };
+	int ret;
+
+	if (!m->cfg->vnc_enabled)
+		return 0;
+	ret = tracker_init(&m->tracker, &m->display, &m->mem, dirty);
+	if (ret < 0) {
+		snprintf(err, err_len, "display tracker: %s", strerror(-ret));
+		return EXIT_STATUS_HOST;
+	}
+	m->tracker_ready = true;
+	ret = vnc_create(&m->vnc, &vcfg, &m->tracker, i8042_input_sink(&m->i8042), err,
+			 err_len);
+	switch (ret) {
+	case 0:
+		return 0;
+	case -EADDRINUSE:
+	case -EADDRNOTAVAIL:
+	case -EACCES:
+	case -EINVAL:
+		return EXIT_STATUS_USAGE;
+	default:
+		return EXIT_STATUS_HOST;
+	}
 }
 
 int machine_create(struct machine *m, const struct run_config *cfg, const uint8_t *kernel,
@@ -148,12 +205,7 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 					: "must be between 16M and 64G, a multiple of 4K");
 		return EXIT_STATUS_USAGE;
 	}
-	if (!pvh_probe(kernel, kernel_size)) {
-		snprintf(err, err_len, "--kernel %s: unknown image format (expected a PVH ELF)",
-			 cfg->kernel_path);
-		return EXIT_STATUS_USAGE;
-	}
-	ret = pvh_load(&m->mem, kernel, kernel_size, &req, &entry, load_err, sizeof(load_err));
+	ret = loader_load(&m->mem, kernel, kernel_size, &req, &entry, load_err, sizeof(load_err));
 	if (ret < 0) {
 		snprintf(err, err_len, "--kernel %s: %s", cfg->kernel_path, load_err);
 		return EXIT_STATUS_USAGE;
@@ -182,6 +234,9 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 		snprintf(err, err_len, "setting the boot registers: %s", strerror(-ret));
 		return EXIT_STATUS_HOST;
 	}
+	ret = create_vnc(m, err, err_len);
+	if (ret)
+		return ret;
 	log_debug("machine", "loaded %s entry=0x%" PRIx64 " boot_info=0x%" PRIx64
 		  " mem=%" PRIu64 "M", cfg->kernel_path, entry.entry, entry.boot_info_gpa,
 		  cfg->mem_bytes >> 20);
@@ -190,6 +245,13 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 
 int machine_start(struct machine *m, char *err, size_t err_len)
 {
+	if (m->vnc) {
+		int ret = vnc_start(m->vnc);
+		if (ret < 0) {
+			snprintf(err, err_len, "starting thread vnc: %s", strerror(-ret));
+			return EXIT_STATUS_HOST;
+		}
+	}
 	vcpu_install_kick_handler();
 	for (unsigned int i = 0; i < MACHINE_VCPUS; i++) {
 		int ret = thread_start(&m->vcpu_threads[i], m->vcpus[i].name, STACK_VCPU_BYTES,
@@ -216,6 +278,7 @@ void machine_join(struct machine *m)
 		m->vcpu_threads[i] = NULL;
 	}
 	m->vcpus_started = 0;
+	vnc_stop(m->vnc);
 }
 
 void machine_watchdog_tick(struct machine *m)
@@ -236,13 +299,35 @@ void machine_print_stats(struct machine *m, FILE *out)
 	thread_print_stats(out);
 	bus_print_stats(&m->bus, out);
 	serial_print_stats(&m->serial, out);
+	fw_cfg_print_stats(&m->fw_cfg, out);
+	ramfb_print_stats(&m->ramfb, out);
+	i8042_print_stats(&m->i8042, out);
+	dirty_log_print_stats(&m->dirty_log, out);
+	if (m->vnc) {
+		tracker_print_stats(&m->tracker, out);
+		vnc_print_stats(m->vnc, out);
+	}
 }
 
 void machine_destroy(struct machine *m)
 {
+	vnc_destroy(m->vnc);
+	m->vnc = NULL;
+	if (m->tracker_ready)
+		tracker_destroy(&m->tracker);
+	if (m->ramfb_ready)
+		ramfb_destroy(&m->ramfb);
+	if (m->fw_cfg_ready)
+		fw_cfg_destroy(&m->fw_cfg);
+	if (m->display_ready)
+		display_destroy(&m->display);
+	m->tracker_ready = m->ramfb_ready = m->fw_cfg_ready = m->display_ready = false;
 	for (unsigned int i = 0; i < MACHINE_VCPUS; i++)
 		if (m->vcpus[i].fd >= 0)
 			vcpu_destroy(&m->vcpus[i]);
+	if (m->dirty_log_ready)
+		dirty_log_destroy(&m->dirty_log);
+	m->dirty_log_ready = false;
 	if (m->kvm.sys_fd >= 0)
 		kvm_destroy(&m->kvm);
 	guest_mem_destroy(&m->mem);

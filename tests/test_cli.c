@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -61,6 +62,55 @@ static void test_cli_run_defaults(void **state)
 	assert_int_equal(cfg.serial, SERIAL_STDIO);
 	assert_string_equal(cfg.cmdline, "");
 	assert_false(cfg.stats);
+	assert_true(cfg.vnc_enabled);
+	assert_string_equal(cfg.vnc_host, "127.0.0.1");
+	assert_int_equal(cfg.vnc_port, 5900);
+}
+
+static void test_cli_vnc_accepts_ipv4_ipv6_and_none(void **state)
+{
+	static const struct { const char *arg; const char *host; unsigned port; } cases[] = {
+		{ "127.0.0.1:5901", "127.0.0.1", 5901 },
+		{ "0.0.0.0:1", "0.0.0.0", 1 },
+		{ "192.168.1.20:65535", "192.168.1.20", 65535 },
+		{ "[::1]:5900", "::1", 5900 },
+		{ "[::]:6000", "::", 6000 },
+		{ "[fe80::1:2]:7000", "fe80::1:2", 7000 },
+	};
+	struct run_config cfg;
+	char err[200];
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc",
+				       cases[i].arg, NULL), CLI_RUN);
+		assert_true(cfg.vnc_enabled);
+		assert_string_equal(cfg.vnc_host, cases[i].host);
+		assert_int_equal(cfg.vnc_port, cases[i].port);
+	}
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc", "none",
+			       NULL), CLI_RUN);
+	assert_false(cfg.vnc_enabled);
+}
+
+static void test_cli_vnc_rejects_malformed_addresses(void **state)
+{
+	static const char *const bad[] = {
+		"5900", ":5900", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:59x",
+		"127.0.0.1:-1", "127.0.0.1: 5900", "::1:5900", "[::1]5900", "[::1]:", "[]:5900",
+		"[127.0.0.1]:5900", "localhost:5900", "256.0.0.1:5900", "[::1:5900", "NONE", "",
+		"127.0.0.1:99999999999999999999",
+		"[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0001]:5900",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_config cfg;
+		char err[200], want[200];
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc",
+				       bad[i], NULL), CLI_ERROR);
+		snprintf(want, sizeof(want), "--vnc %s: must be ADDR:PORT with a numeric address"
+			 " ([ADDR]:PORT for IPv6), PORT 1..65535, or none", bad[i]);
+		assert_string_equal(err, want);
+	}
 }
 
 static void test_cli_run_all_options(void **state)
@@ -140,6 +190,8 @@ int main(void)
 		cmocka_unit_test(test_cli_size_accepts_suffixes_and_bare_mib),
 		cmocka_unit_test(test_cli_size_rejects_garbage),
 		cmocka_unit_test(test_cli_run_defaults),
+		cmocka_unit_test(test_cli_vnc_accepts_ipv4_ipv6_and_none),
+		cmocka_unit_test(test_cli_vnc_rejects_malformed_addresses),
 		cmocka_unit_test(test_cli_run_all_options),
 		cmocka_unit_test(test_cli_bad_values_give_one_clear_line),
 		cmocka_unit_test(test_cli_mem_limits),

@@ -28,7 +28,7 @@ expect_usage_error "--kernel FILE is required" run
 expect_usage_error "No such file or directory" run --kernel "$tmp/missing.elf"
 expect_usage_error "not a regular file" run --kernel "$tmp"
 expect_usage_error "size 0 bytes" run --kernel "$tmp/empty"
-expect_usage_error "unknown image format" run --kernel "$tmp/text"
+expect_usage_error "unknown kernel image format" run --kernel "$tmp/text"
 expect_usage_error "truncated" run --kernel "$tmp/truncated.elf"
 expect_usage_error "--mem 1K: must be between 16M and 64G" run --kernel "$GUESTS/hello.elf" --mem 1K
 expect_usage_error "--mem 65G: must be between 16M and 64G" run --kernel "$GUESTS/hello.elf" --mem 65G
@@ -36,7 +36,8 @@ expect_usage_error "--mem lots" run --kernel "$GUESTS/hello.elf" --mem lots
 expect_usage_error "--serial tcp:4444" run --kernel "$GUESTS/hello.elf" --serial tcp:4444
 expect_usage_error "--serial file:$tmp/no/such/dir" run --kernel "$GUESTS/hello.elf" --serial "file:$tmp/no/such/dir"
 expect_usage_error "--initrd $tmp/missing" run --kernel "$GUESTS/hello.elf" --initrd "$tmp/missing"
-expect_usage_error "unknown option '--vnc'" run --kernel "$GUESTS/hello.elf" --vnc 127.0.0.1:5900
+expect_usage_error "--vnc 5900: must be ADDR:PORT" run --kernel "$GUESTS/hello.elf" --vnc 5900
+expect_usage_error "unknown option '--bogus'" run --kernel "$GUESTS/hello.elf" --bogus
 long=$(head -c 5000 /dev/zero | tr '\0' x)
 expect_usage_error "command line" run --kernel "$GUESTS/hello.elf" --cmdline "$long"
 

@@ -13,7 +13,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # compare NAME GUEST CMDLINE WANT_STATUS
 compare() {
 	local name=$1 guest="$GUESTS/$2.elf" cmdline=$3 want=$4
-	run_limited 60 "$FBVM" run --kernel "$guest" --cmdline "$cmdline" --serial stdio \
+	run_limited 60 "$FBVM" run --vnc none --kernel "$guest" --cmdline "$cmdline" --serial stdio \
 		</dev/null >"$tmp/$name.fbvm" 2>"$tmp/$name.fbvm.err"
 	local fbvm_rc=$rc
 	echo "$name: fbvm exit $fbvm_rc:"; cat "$tmp/$name.fbvm" "$tmp/$name.fbvm.err"

@@ -7,7 +7,7 @@ need_kvm
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 guest="$GUESTS/hello.elf"
 
-run_limited 60 "$FBVM" run --kernel "$guest" --cmdline "greeting=ci" --serial stdio \
+run_limited 60 "$FBVM" run --vnc none --kernel "$guest" --cmdline "greeting=ci" --serial stdio \
 	</dev/null >"$tmp/fbvm.out" 2>"$tmp/fbvm.err"
 fbvm_rc=$rc
 echo "fbvm: exit $fbvm_rc, serial:"; cat "$tmp/fbvm.out"; cat "$tmp/fbvm.err"

@@ -39,7 +39,7 @@ def fail(msg):
     sys.exit(1)
 
 start = time.time()
-p = subprocess.Popen([fbvm, "run", "--kernel", kernel,
+p = subprocess.Popen([fbvm, "run", "--vnc", "none", "--kernel", kernel,
                       "--cmdline", "earlyprintk=ttyS0 console=ttyS0 nokaslr"],
                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE)

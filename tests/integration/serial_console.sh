@@ -35,7 +35,7 @@ def read_until(fd, want, secs=30):
     return buf
 
 # 1. Piped stdin: bytes pass through untouched (no escape handling off a tty).
-p = subprocess.Popen([fbvm, "run", "--kernel", echo], stdin=subprocess.PIPE,
+p = subprocess.Popen([fbvm, "run", "--vnc", "none", "--kernel", echo], stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 read_until(p.stdout.fileno(), b"echo: ready\n")
 p.stdin.write(b"ab\x01q"); p.stdin.flush()
@@ -52,7 +52,7 @@ print("ok: piped stdin reaches the guest in order, exit 1")
 def run_on_pty(kernel, cmdline=""):
     master, slave = pty.openpty()
     before = termios.tcgetattr(slave)
-    p = subprocess.Popen([fbvm, "run", "--kernel", kernel, "--cmdline", cmdline],
+    p = subprocess.Popen([fbvm, "run", "--vnc", "none", "--kernel", kernel, "--cmdline", cmdline],
                          stdin=slave, stdout=slave, stderr=slave, close_fds=True)
     return p, master, slave, before
 

@@ -9,7 +9,7 @@ stops="$GUESTS/stops.elf"
 
 expect_stop() {
 	local action=$1 want=$2 message=$3
-	run_limited 30 "$FBVM" run --kernel "$stops" --cmdline "$action" </dev/null \
+	run_limited 30 "$FBVM" run --vnc none --kernel "$stops" --cmdline "$action" </dev/null \
 		>"$tmp/out" 2>"$tmp/err"
 	[ "$rc" -eq "$want" ] || fail "$action: exit status $rc, want $want ($(cat "$tmp/err"))"
 	if [ -n "$message" ]; then
@@ -19,6 +19,7 @@ expect_stop() {
 }
 
 expect_stop reset 4 "guest reset: port 0xCF9"
+expect_stop kbdreset 4 "i8042"
 expect_stop triple 6 "triple fault"
 expect_stop halt 8 "HLT with interrupts disabled"
 expect_stop other 33 ""
@@ -32,7 +33,7 @@ run_limited 120 qemu-system-x86_64 -machine accel=kvm:tcg -M microvm,pit=on,pic=
 echo "ok: QEMU gives 33 too"
 
 # --stats: a report at exit with each thread's stack size and high-water mark.
-run_limited 30 "$FBVM" run --kernel "$GUESTS/hello.elf" --stats </dev/null >"$tmp/out" 2>"$tmp/err"
+run_limited 30 "$FBVM" run --vnc none --kernel "$GUESTS/hello.elf" --stats </dev/null >"$tmp/out" 2>"$tmp/err"
 [ "$rc" -eq 1 ] || fail "hello --stats: exit status $rc"
 cat "$tmp/err"
 grep -qE '^stats: kvm: ' "$tmp/err" || fail "--stats does not say which KVM it found"
