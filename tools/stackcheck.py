@@ -127,7 +127,11 @@ def source_files(paths):
     """The .c files of the given directories (or files)."""
     files = []
     for p in paths:
-        files += sorted(glob.glob(os.path.join(p, '*.c'))) if os.path.isdir(p) else [p]
+        if os.path.isdir(p):
+            files += sorted(glob.glob(os.path.join(p, '*.c')))
+        elif os.path.isfile(p):
+            files.append(p)
+        # A source folder that does not exist yet (sdl/) has nothing to scan.
     return files
 
 
