@@ -103,12 +103,35 @@ int cli_parse_vnc(const char *text, struct run_config *cfg)
 	return 0;
 }
 
+int cli_parse_display(const char *text, enum boot_display *display)
+{
+	if (!strcmp(text, "vga"))
+		*display = BOOT_DISPLAY_VGA;
+	else if (!strcmp(text, "ramfb"))
+		*display = BOOT_DISPLAY_RAMFB;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *cli_display_name(enum boot_display d)
+{
+	return d == BOOT_DISPLAY_RAMFB ? "ramfb" : "vga";
+}
+
+static bool vram_size_ok(uint64_t bytes)
+{
+	return bytes >= CLI_VRAM_MIN_BYTES && bytes <= CLI_VRAM_MAX_BYTES &&
+	       (bytes & (bytes - 1)) == 0;
+}
+
 void cli_print_help(const char *prog)
 {
 	printf("usage: %s run --kernel FILE [options]\n"
 	       "       %s --help | --version\n"
 	       "\n"
-	       "Boots a guest on KVM: a PVH ELF image (the kind QEMU boots with -kernel).\n"
+	       "Boots a guest on KVM: a PVH ELF image (the kind QEMU boots with -kernel)\n"
+	       "or a Linux bzImage.\n"
 	       "\n"
 	       "run options:\n"
 	       "  --kernel FILE        guest image to boot (required)\n"
@@ -118,13 +141,20 @@ void cli_print_help(const char *prog)
 	       "  --serial MODE        COM1 goes to stdio (default), file:PATH or none\n"
 	       "  --vnc ADDR:PORT      VNC server address (default 127.0.0.1:5900);\n"
 	       "                       [ADDR]:PORT for IPv6, e.g. [::1]:5900; none for no server\n"
+	       "  --display vga|ramfb  a Linux guest's boot display (default vga): the std\n"
+	       "                       VGA's VRAM, or a ramfb framebuffer fbvm programs\n"
+	       "  --vram SIZE          std VGA video memory, a power of two 1M..256M (default 16M)\n"
+	       "  --sdl[=fit|integer]  also show the screen in a window on this desktop (SDL2);\n"
+	       "                       fit (default) scales to the window, integer by whole\n"
+	       "                       factors; Ctrl-Alt-G grabs and releases input\n"
 	       "  --stats              print a report at exit: threads' stacks, devices, exits\n"
 	       "  --verbose            debug logging; says which kind of KVM was found\n"
 	       "\n"
 	       "With --serial stdio on a terminal: Ctrl-A x quits, Ctrl-A h shows help.\n"
 	       "Exit status: the guest's test-exit port value v gives (v << 1) | 1;\n"
-	       "0 power off or quit, 2 bad command line (a --vnc address that cannot be\n"
-	       "bound, too), 4 guest reset, 6 triple fault, 8 halted with interrupts off,\n"
+	       "0 power off or quit (Ctrl-A x, closing the --sdl window), 2 bad command\n"
+	       "line (a --vnc address that cannot be bound or --sdl without a usable\n"
+	       "display, too), 4 guest reset, 6 triple fault, 8 halted with interrupts off,\n"
 	       "10 KVM internal error, 12 host error.\n",
 	       prog, prog);
 }
@@ -133,7 +163,8 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 			  size_t err_len)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_SERIAL, OPT_STATS,
-	       OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_VNC };
+	       OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_VNC, OPT_DISPLAY, OPT_VRAM,
+	       OPT_SDL };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -141,6 +172,9 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
 		{ "vnc", required_argument, NULL, OPT_VNC },
+		{ "display", required_argument, NULL, OPT_DISPLAY },
+		{ "vram", required_argument, NULL, OPT_VRAM },
+		{ "sdl", optional_argument, NULL, OPT_SDL },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -156,6 +190,8 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 	cfg->vnc_enabled = true;
 	snprintf(cfg->vnc_host, sizeof(cfg->vnc_host), "%s", CLI_DEFAULT_VNC_HOST);
 	cfg->vnc_port = CLI_DEFAULT_VNC_PORT;
+	cfg->display = CLI_DEFAULT_DISPLAY;
+	cfg->vram_bytes = CLI_DEFAULT_VRAM_BYTES;
 
 	if (argc < 2) {
 		snprintf(err, err_len, "no command given (try --help)");
@@ -203,6 +239,32 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 				snprintf(err, err_len, "--vnc %s: must be ADDR:PORT with a numeric"
 					 " address ([ADDR]:PORT for IPv6), PORT 1..65535, or none",
 					 arg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_DISPLAY:
+			if (cli_parse_display(arg, &cfg->display) < 0) {
+				snprintf(err, err_len, "--display %s: must be vga or ramfb", arg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_VRAM:
+			if (cli_parse_size(arg, &cfg->vram_bytes) < 0 ||
+			    !vram_size_ok(cfg->vram_bytes)) {
+				snprintf(err, err_len, "--vram %s: must be a power of two between"
+					 " 1M and 256M", arg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_SDL:
+			cfg->sdl = true;
+			if (!arg || !strcmp(arg, "fit")) {
+				cfg->sdl_scale = WINDOW_SCALE_FIT;
+			} else if (!strcmp(arg, "integer")) {
+				cfg->sdl_scale = WINDOW_SCALE_INTEGER;
+			} else {
+				snprintf(err, err_len, "--sdl=%s: must be --sdl, --sdl=fit or"
+					 " --sdl=integer", arg);
 				return CLI_ERROR;
 			}
 			break;

@@ -11,6 +11,13 @@
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
+/* --display: the device fbvm sets up as a Linux guest's boot display (PVH
+ * guests program ramfb or the VGA themselves; both devices always exist). */
+enum boot_display { BOOT_DISPLAY_VGA, BOOT_DISPLAY_RAMFB };
+
+/* --sdl=MODE: how the SDL window scales the guest's picture (sdl/scale.h). */
+enum window_scale { WINDOW_SCALE_FIT, WINDOW_SCALE_INTEGER };
+
 struct run_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -23,6 +30,10 @@ struct run_config {
 	bool vnc_enabled;              /* false for --vnc none */
 	char vnc_host[CLI_VNC_HOST_BYTES];  /* numeric IPv4 or IPv6 address */
 	uint16_t vnc_port;
+	enum boot_display display;     /* --display */
+	uint64_t vram_bytes;           /* --vram: std VGA VRAM */
+	bool sdl;                      /* --sdl: a local window beside VNC */
+	enum window_scale sdl_scale;   /* --sdl=fit (default) or --sdl=integer */
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
@@ -30,6 +41,12 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
 #define CLI_DEFAULT_MEM_BYTES (256ull << 20)
 #define CLI_DEFAULT_VNC_HOST  "127.0.0.1"
 #define CLI_DEFAULT_VNC_PORT  5900
+#define CLI_DEFAULT_DISPLAY   BOOT_DISPLAY_VGA
+/* --vram limits: a power of two (a PCI BAR), QEMU's 1 MiB minimum, at most
+ * 256 MiB so BAR0 fits the hole below 4 GiB (devices/vga.h VGA_VRAM_*). */
+#define CLI_DEFAULT_VRAM_BYTES (16ull << 20)
+#define CLI_VRAM_MIN_BYTES     (1ull << 20)
+#define CLI_VRAM_MAX_BYTES     (256ull << 20)
 
 /* Parses argv. On CLI_ERROR, err holds one line like
  * "--mem 1K: must be between 16M and 64G". */
@@ -43,6 +60,12 @@ int cli_parse_size(const char *text, uint64_t *bytes);
 /* "ADDR:PORT" with a numeric IPv4 address, "[ADDR]:PORT" with a numeric
  * IPv6 one, or "none"; PORT 1..65535. 0 or -EINVAL. */
 int cli_parse_vnc(const char *text, struct run_config *cfg);
+
+/* "ramfb" or "vga". 0 or -EINVAL. */
+int cli_parse_display(const char *text, enum boot_display *display);
+
+/* The name --display takes for d. */
+const char *cli_display_name(enum boot_display d);
 
 void cli_print_help(const char *prog);
 

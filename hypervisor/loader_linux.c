@@ -15,7 +15,7 @@
  *
  * The image is trusted no more than a guest: every header field is checked
  * with overflow-safe arithmetic before use, and every write to guest memory
- * goes through guest_mem_ptr().
+ * goes through guest_mem_ram_ptr().
  */
 #include "loader_linux.h"
 
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "loader_util.h"
 #include "log.h"
 #include "memmap.h"
 
@@ -155,64 +156,6 @@ struct linux_plan {
 	struct range fb_region;   /* the framebuffer rounded up to 64 KiB */
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr8(uint8_t *p, unsigned int off, uint8_t v)
-{
-	p[off] = v;
-}
-
-static void wr16(uint8_t *p, unsigned int off, uint16_t v)
-{
-	p[off] = (uint8_t)v;
-	p[off + 1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, unsigned int off, uint32_t v)
-{
-	wr16(p, off, (uint16_t)v);
-	wr16(p, off + 2, (uint16_t)(v >> 16));
-}
-
-static void wr64(uint8_t *p, unsigned int off, uint64_t v)
-{
-	wr32(p, off, (uint32_t)v);
-	wr32(p, off + 4, (uint32_t)(v >> 32));
-}
-
-static int linux_error(char *err, size_t err_len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int linux_error(char *err, size_t err_len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
-static unsigned long long ram_mib(const struct guest_mem *mem)
-{
-	return (unsigned long long)(mem->ram_bytes >> 20);
-}
-
 static bool ranges_overlap(struct range a, struct range b)
 {
 	return a.base < b.end && b.base < a.end;
@@ -239,7 +182,7 @@ static int linux_check_layout(const uint8_t *image, size_t size, struct linux_he
 	/* At most 256 sectors: no overflow. */
 	hdr->kernel_offset = (uint64_t)(setup_sects + 1) * HDR_SECTOR_BYTES;
 	if (hdr->kernel_offset >= size)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "truncated bzImage: the %zu-byte file ends inside its %" PRIu64
 				   "-byte real-mode setup area (setup_sects %u)",
 				   size, hdr->kernel_offset, setup_sects);
@@ -247,13 +190,13 @@ static int linux_check_layout(const uint8_t *image, size_t size, struct linux_he
 	 * more than the code (a CRC, an appended signature), so it is what
 	 * tells how much to copy. */
 	if (syssize == 0)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "bzImage syssize is 0: the header does not say how long the"
 				   " protected-mode kernel is");
 	hdr->kernel_bytes = (uint64_t)syssize * 16;
 	end = hdr->kernel_offset + hdr->kernel_bytes;  /* both well below 2^37 */
 	if (end > size)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "truncated bzImage: syssize says %" PRIu64 " bytes of"
 				   " protected-mode kernel at offset 0x%" PRIx64
 				   " but the file has %" PRIu64,
@@ -274,7 +217,7 @@ static int linux_choose_load_address(struct linux_header *hdr, char *err, size_t
 
 	if (!hdr->relocatable) {
 		if (want < LINUX_LOAD_MIN_GPA)
-			return linux_error(err, err_len, -ENOEXEC,
+			return loader_error(err, err_len, -ENOEXEC,
 					   "non-relocatable kernel wants to run at pref_address"
 					   " 0x%" PRIx64 ", below 1 MiB", want);
 		hdr->load_gpa = want;
@@ -283,7 +226,7 @@ static int linux_choose_load_address(struct linux_header *hdr, char *err, size_t
 	if (want < LINUX_LOAD_MIN_GPA)
 		want = LINUX_LOAD_MIN_GPA;
 	if (__builtin_add_overflow(want, align - 1, &sum))
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "pref_address 0x%" PRIx64 " aligned to kernel_alignment 0x%"
 				   PRIx64 " wraps around the address space", want, align);
 	hdr->load_gpa = sum & ~(align - 1);
@@ -298,35 +241,35 @@ int linux_parse_header(const uint8_t *image, size_t size, struct linux_header *h
 
 	memset(hdr, 0, sizeof(*hdr));
 	if (!linux_probe(image, size))
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "not a Linux bzImage: no \"HdrS\" setup header at offset 0x202"
 				   " of the %zu-byte file", size);
 	boot_flag = rd16(image + HDR_BOOT_FLAG);
 	if (boot_flag != HDR_BOOT_FLAG_VALUE)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "bzImage boot_flag is 0x%04x, want 0xaa55", boot_flag);
 	if (size < HDR_VERSION + 2)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "truncated bzImage: the %zu-byte file ends inside the setup"
 				   " header", size);
 	hdr->version = rd16(image + HDR_VERSION);
 	if (hdr->version < HDR_MIN_VERSION)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "bzImage boot protocol " VERSION_FMT " is too old: the 64-bit"
 				   " entry needs 2.12 or later", VERSION_ARGS(hdr->version));
 	hdr->header_end = HDR_MAGIC + image[HDR_JUMP_LEN];
 	if (hdr->header_end > size)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "truncated bzImage: its setup header ends at 0x%x (0x202 plus"
 				   " the byte at 0x201), past the end of the %zu-byte file",
 				   hdr->header_end, size);
 	if (hdr->header_end < HDR_INIT_SIZE_END)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "bzImage setup header ends at 0x%x, before init_size"
 				   " (0x260..0x264) that protocol " VERSION_FMT " must have",
 				   hdr->header_end, VERSION_ARGS(hdr->version));
 	if (hdr->header_end > HDR_ROOM_END)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "bzImage setup header ends at 0x%x, past the room boot_params"
 				   " has for it (0x%x)", hdr->header_end, HDR_ROOM_END);
 
@@ -340,7 +283,7 @@ int linux_parse_header(const uint8_t *image, size_t size, struct linux_header *h
 	hdr->pref_address = rd64(image + HDR_PREF_ADDRESS);
 
 	if (!(hdr->xloadflags & XLF_KERNEL_64))
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "bzImage has no 64-bit entry point (xloadflags 0x%x lacks"
 				   " XLF_KERNEL_64): only 64-bit kernels are supported",
 				   hdr->xloadflags);
@@ -348,11 +291,11 @@ int linux_parse_header(const uint8_t *image, size_t size, struct linux_header *h
 	if (ret)
 		return ret;
 	if (hdr->kernel_alignment == 0 || (hdr->kernel_alignment & (hdr->kernel_alignment - 1)))
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "bzImage kernel_alignment 0x%x is not a power of two",
 				   hdr->kernel_alignment);
 	if (hdr->init_size < hdr->kernel_bytes)
-		return linux_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				   "bzImage init_size 0x%x is smaller than its protected-mode"
 				   " kernel (0x%" PRIx64 " bytes)",
 				   hdr->init_size, hdr->kernel_bytes);
@@ -382,12 +325,12 @@ static int linux_check_kernel_area(const struct guest_mem *mem, const struct lin
 	/* The whole runtime area must be low RAM: identity-mapped by our page
 	 * tables, and RAM the kernel may use before it reads the e820 map. */
 	if (__builtin_add_overflow(hdr->load_gpa, (uint64_t)hdr->init_size, &end))
-		return linux_error(err, err_len, -ENOSPC,
+		return loader_error(err, err_len, -ENOSPC,
 				   "kernel load address 0x%" PRIx64 " (from pref_address 0x%"
 				   PRIx64 ") plus init_size 0x%x wraps around the address space",
 				   hdr->load_gpa, hdr->pref_address, hdr->init_size);
-	if (end > guest_mem_low_end(mem) || !guest_mem_ptr(mem, hdr->load_gpa, hdr->init_size))
-		return linux_error(err, err_len, -ENOSPC,
+	if (end > guest_mem_low_end(mem) || !guest_mem_ram_ptr(mem, hdr->load_gpa, hdr->init_size))
+		return loader_error(err, err_len, -ENOSPC,
 				   "kernel needs RAM at 0x%" PRIx64 "..0x%" PRIx64
 				   " (load address from pref_address 0x%" PRIx64 " plus init_size"
 				   " 0x%x) but guest RAM below 4 GiB ends at 0x%" PRIx64
@@ -411,48 +354,48 @@ static int linux_check_framebuffer(const struct guest_mem *mem, struct linux_pla
 
 	if (fb->width == 0 || fb->height == 0 || fb->width > LFB_MAX_DIMENSION ||
 	    fb->height > LFB_MAX_DIMENSION)
-		return linux_error(err, err_len, -EINVAL,
+		return loader_error(err, err_len, -EINVAL,
 				   "framebuffer %" PRIu32 "x%" PRIu32 " cannot be described to"
 				   " Linux: width and height must be 1..65535",
 				   fb->width, fb->height);
 	if (fb->stride < (uint64_t)fb->width * LFB_BYTES_PER_PIXEL ||
 	    fb->stride > LFB_MAX_DIMENSION)
-		return linux_error(err, err_len, -EINVAL,
+		return loader_error(err, err_len, -EINVAL,
 				   "framebuffer stride %" PRIu32 " must be between %" PRIu64
 				   " (width * 4) and 65535", fb->stride,
 				   (uint64_t)fb->width * LFB_BYTES_PER_PIXEL);
 	bytes = (uint64_t)fb->height * fb->stride;  /* < 2^32 */
 	size = fb->size ? fb->size : bytes;
 	if (size < bytes)
-		return linux_error(err, err_len, -EINVAL,
+		return loader_error(err, err_len, -EINVAL,
 				   "framebuffer region of %" PRIu64 " bytes is smaller than"
 				   " height * stride (%" PRIu64 ")", size, bytes);
 	if (fb->gpa == 0 || (fb->gpa & (PAGE_BYTES - 1)))
-		return linux_error(err, err_len, -EINVAL,
+		return loader_error(err, err_len, -EINVAL,
 				   "framebuffer address 0x%" PRIx64 " must be non-zero and 4 KiB"
 				   " aligned", fb->gpa);
 	/* lfb_size is a u32 count of 64 KiB units. */
 	if (size > (uint64_t)UINT32_MAX * LFB_SIZE_UNIT_BYTES)
-		return linux_error(err, err_len, -EINVAL,
+		return loader_error(err, err_len, -EINVAL,
 				   "framebuffer region of %" PRIu64
 				   " bytes is too large to describe",
 				   size);
 	rounded = (size + LFB_SIZE_UNIT_BYTES - 1) & ~(LFB_SIZE_UNIT_BYTES - 1);
 	if (__builtin_add_overflow(fb->gpa, rounded, &plan->fb_region.end))
-		return linux_error(err, err_len, -EINVAL,
+		return loader_error(err, err_len, -EINVAL,
 				   "framebuffer region 0x%" PRIx64 "+0x%" PRIx64
 				   " wraps around the address space", fb->gpa, rounded);
 	plan->fb_region.base = fb->gpa;
 
 	if (fb->reserved_in_ram) {
-		if (fb->gpa < LINUX_LOAD_MIN_GPA || !guest_mem_ptr(mem, fb->gpa, rounded))
-			return linux_error(err, err_len, -EINVAL,
+		if (fb->gpa < LINUX_LOAD_MIN_GPA || !guest_mem_ram_ptr(mem, fb->gpa, rounded))
+			return loader_error(err, err_len, -EINVAL,
 					   "framebuffer region 0x%" PRIx64 "..0x%" PRIx64
 					   " (its size rounded up to 64 KiB, the unit Linux counts"
 					   " in) is not inside guest RAM above 1 MiB",
 					   fb->gpa, plan->fb_region.end);
 		if (ranges_overlap(plan->fb_region, kernel))
-			return linux_error(err, err_len, -ENOSPC,
+			return loader_error(err, err_len, -ENOSPC,
 					   "framebuffer region 0x%" PRIx64 "..0x%" PRIx64
 					   " overlaps the kernel at 0x%" PRIx64 "..0x%" PRIx64,
 					   fb->gpa, plan->fb_region.end, kernel.base, kernel.end);
@@ -463,7 +406,7 @@ static int linux_check_framebuffer(const struct guest_mem *mem, struct linux_pla
 				     mem->regions[i].gpa + mem->regions[i].size };
 
 		if (ranges_overlap(plan->fb_region, ram))
-			return linux_error(err, err_len, -EINVAL,
+			return loader_error(err, err_len, -EINVAL,
 					   "framebuffer region 0x%" PRIx64 "..0x%" PRIx64
 					   " overlaps guest RAM but is not marked reserved_in_ram",
 					   fb->gpa, plan->fb_region.end);
@@ -513,7 +456,7 @@ static int linux_place_initrd(const struct guest_mem *mem, struct linux_plan *pl
 	return 0;
 
 no_room:
-	return linux_error(err, err_len, -ENOSPC,
+	return loader_error(err, err_len, -ENOSPC,
 			   "initrd (%" PRIu64 " bytes) does not fit in guest RAM between 1 MiB"
 			   " and 0x%" PRIx64 " (initrd_addr_max 0x%" PRIx32 ") beside the kernel"
 			   " at 0x%" PRIx64 "..0x%" PRIx64 " (guest RAM is %llu MiB)",
@@ -533,7 +476,7 @@ static int linux_plan_load(const struct guest_mem *mem, const uint8_t *image, si
 	plan->initrd_size = req ? req->initrd_size : 0;
 	plan->fb = req ? req->framebuffer : NULL;
 	if (req && (req->initrd == NULL) != (req->initrd_size == 0))
-		return linux_error(err, err_len, -EINVAL,
+		return loader_error(err, err_len, -EINVAL,
 				   req->initrd ? "initrd is empty (0 bytes)"
 					       : "initrd size given without initrd data");
 
@@ -542,12 +485,12 @@ static int linux_plan_load(const struct guest_mem *mem, const uint8_t *image, si
 		return ret;
 	plan->cmdline_len = strnlen(plan->cmdline, LINUX_CMDLINE_MAX_BYTES);
 	if (plan->cmdline_len > plan->hdr.cmdline_size)
-		return linux_error(err, err_len, -E2BIG,
+		return loader_error(err, err_len, -E2BIG,
 				   "kernel command line is %zu bytes; this kernel accepts at most"
 				   " %" PRIu32 " (cmdline_size)",
 				   strlen(plan->cmdline), plan->hdr.cmdline_size);
 	if (plan->cmdline_len >= LINUX_CMDLINE_MAX_BYTES)
-		return linux_error(err, err_len, -E2BIG,
+		return loader_error(err, err_len, -E2BIG,
 				   "kernel command line is %zu bytes; at most %llu are supported",
 				   strlen(plan->cmdline),
 				   (unsigned long long)LINUX_CMDLINE_MAX_BYTES - 1);
@@ -713,27 +656,27 @@ int linux_load(struct guest_mem *mem, const uint8_t *image, size_t image_size,
 	if (err && err_len)
 		err[0] = '\0';
 	if (!mem || !image || !out)
-		return linux_error(err, err_len, -EINVAL, "Linux loader called without an image");
+		return loader_error(err, err_len, -EINVAL, "Linux loader called without an image");
 	ret = linux_plan_load(mem, image, image_size, req, &plan, err, err_len);
 	if (ret)
 		return ret;
 
 	/* Checked by linux_check_kernel_area() and linux_place_initrd(). */
-	dst = guest_mem_ptr(mem, plan.hdr.load_gpa, plan.hdr.kernel_bytes);
+	dst = guest_mem_ram_ptr(mem, plan.hdr.load_gpa, plan.hdr.kernel_bytes);
 	if (!dst)
-		return linux_error(err, err_len, -ENOSPC, "kernel lies outside guest RAM");
+		return loader_error(err, err_len, -ENOSPC, "kernel lies outside guest RAM");
 	memcpy(dst, image + plan.hdr.kernel_offset, plan.hdr.kernel_bytes);
 	if (plan.initrd_size) {
-		dst = guest_mem_ptr(mem, plan.initrd_gpa, plan.initrd_size);
+		dst = guest_mem_ram_ptr(mem, plan.initrd_gpa, plan.initrd_size);
 		if (!dst)
-			return linux_error(err, err_len, -ENOSPC, "initrd lies outside guest RAM");
+			return loader_error(err, err_len, -ENOSPC, "initrd lies outside guest RAM");
 		memcpy(dst, req->initrd, plan.initrd_size);
 	}
 
 	/* Page 0 and the boot structures, zeroed then filled. */
-	low = guest_mem_ptr(mem, 0, LINUX_BOOT_INFO_END);
+	low = guest_mem_ram_ptr(mem, 0, LINUX_BOOT_INFO_END);
 	if (!low)  /* guest RAM is at least MEMMAP_RAM_MIN */
-		return linux_error(err, err_len, -ENOSPC,
+		return loader_error(err, err_len, -ENOSPC,
 				   "guest RAM does not cover the Linux boot structures");
 	memset(low, 0, LINUX_BOOT_INFO_END);
 	linux_write_zero_page(low + LINUX_ZERO_PAGE_GPA, image, mem, &plan);

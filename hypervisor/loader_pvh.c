@@ -15,7 +15,7 @@
  *
  * Every input byte is untrusted: all offsets and sizes are checked with
  * overflow-safe arithmetic before use, and every write to guest memory goes
- * through guest_mem_ptr().
+ * through guest_mem_ram_ptr().
  */
 #include "loader_pvh.h"
 
@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "loader_util.h"
 #include "log.h"
 #include "memmap.h"
 
@@ -101,41 +102,6 @@ struct pvh_elf {
 	unsigned int phentsize;
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static int pvh_error(char *err, size_t err_len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int pvh_error(char *err, size_t err_len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
-static unsigned long long ram_mib(const struct guest_mem *mem)
-{
-	return (unsigned long long)(mem->ram_bytes >> 20);
-}
-
 bool pvh_probe(const uint8_t *image, size_t size)
 {
 	return image && size >= SELFMAG && memcmp(image, ELFMAG, SELFMAG) == 0;
@@ -150,27 +116,27 @@ static int pvh_parse_ehdr(struct pvh_elf *elf, const uint8_t *image, size_t size
 
 	if (memcmp(image, ELFMAG, size < SELFMAG ? size : SELFMAG) != 0) {
 		if (size < SELFMAG)
-			return pvh_error(err, err_len, -ENOEXEC,
+			return loader_error(err, err_len, -ENOEXEC,
 					 "not an ELF image: bad magic in a %zu-byte file", size);
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "not an ELF image: bad magic %02x %02x %02x %02x (want 7f 45 4c 46)",
 				 image[0], image[1], image[2], image[3]);
 	}
 	ehdr_bytes = size > EI_CLASS && image[EI_CLASS] == ELFCLASS32 ?
 		sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr);
 	if (size < EI_NIDENT)
-		return pvh_error(err, err_len, -ENOEXEC, "truncated ELF header (%zu of %zu bytes)",
+		return loader_error(err, err_len, -ENOEXEC, "truncated ELF header (%zu of %zu bytes)",
 				 size, ehdr_bytes);
 	if (image[EI_CLASS] != ELFCLASS32 && image[EI_CLASS] != ELFCLASS64)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "unsupported ELF class %u (want 1 for ELF32 or 2 for ELF64)",
 				 image[EI_CLASS]);
 	if (image[EI_DATA] != ELFDATA2LSB)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "unsupported ELF data encoding %u (want 1, little-endian)",
 				 image[EI_DATA]);
 	if (size < ehdr_bytes)
-		return pvh_error(err, err_len, -ENOEXEC, "truncated ELF header (%zu of %zu bytes)",
+		return loader_error(err, err_len, -ENOEXEC, "truncated ELF header (%zu of %zu bytes)",
 				 size, ehdr_bytes);
 
 	elf->image = image;
@@ -191,30 +157,30 @@ static int pvh_parse_ehdr(struct pvh_elf *elf, const uint8_t *image, size_t size
 	}
 
 	if (type != ET_EXEC)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "ELF type %u is not ET_EXEC (2): a PVH kernel is a linked executable",
 				 type);
 	/* Like QEMU, either x86 machine in either class: 64-bit kernels are
 	 * sometimes linked as ELF32 (elf32-x86-64) and vice versa. */
 	if (machine != EM_386 && machine != EM_X86_64)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "ELF machine %u is not x86 (want EM_386 = 3 or EM_X86_64 = 62)",
 				 machine);
 	if (elf->phentsize != (elf->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "ELF program header size e_phentsize is %u, want %zu for ELF%s",
 				 elf->phentsize,
 				 elf->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr),
 				 elf->is64 ? "64" : "32");
 	if (elf->phnum == 0)
-		return pvh_error(err, err_len, -ENOEXEC, "ELF has no program headers");
+		return loader_error(err, err_len, -ENOEXEC, "ELF has no program headers");
 	if (elf->phnum > PVH_MAX_PHDRS)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "ELF has %u program headers; at most %u are supported",
 				 elf->phnum, PVH_MAX_PHDRS);
 	table_bytes = (uint64_t)elf->phnum * elf->phentsize;
 	if (__builtin_add_overflow(elf->phoff, table_bytes, &table_end) || table_end > size)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "truncated ELF program headers (%u entries at offset 0x%" PRIx64
 				 " run past the end of the %zu-byte file)",
 				 elf->phnum, elf->phoff, size);
@@ -255,7 +221,7 @@ static int pvh_check_file_range(const struct pvh_elf *elf, unsigned int i,
 	uint64_t end;
 
 	if (__builtin_add_overflow(ph->offset, ph->filesz, &end) || end > elf->size)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "ELF segment %u file data (offset 0x%" PRIx64 ", 0x%" PRIx64
 				 " bytes) runs past the end of the %zu-byte file",
 				 i, ph->offset, ph->filesz, elf->size);
@@ -276,19 +242,19 @@ static int pvh_check_load(const struct pvh_elf *elf, const struct guest_mem *mem
 	if (ret)
 		return ret;
 	if (__builtin_add_overflow(ph->paddr, ph->memsz, &end))
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "ELF segment %u (0x%" PRIx64 "+0x%" PRIx64
 				 ") wraps around the end of the address space",
 				 i, ph->paddr, ph->memsz);
 	/* Page 0 stays unused (a 0 address in start_info means "absent"), and
 	 * the boot structures must survive the copy. */
 	if (ph->paddr < MEMMAP_BOOT_INFO_END)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "ELF segment %u (0x%" PRIx64 "+0x%" PRIx64
 				 ") overlaps the loader's boot structures below 0x%llx",
 				 i, ph->paddr, ph->memsz, (unsigned long long)MEMMAP_BOOT_INFO_END);
-	if (!guest_mem_ptr(mem, ph->paddr, ph->memsz))
-		return pvh_error(err, err_len, -ENOSPC,
+	if (!guest_mem_ram_ptr(mem, ph->paddr, ph->memsz))
+		return loader_error(err, err_len, -ENOSPC,
 				 "ELF segment %u (0x%" PRIx64 "+0x%" PRIx64
 				 ") lies outside guest RAM (%llu MiB)",
 				 i, ph->paddr, ph->memsz, ram_mib(mem));
@@ -300,7 +266,7 @@ static int pvh_check_load(const struct pvh_elf *elf, const struct guest_mem *mem
 			continue;
 		/* Both ranges were checked not to wrap. */
 		if (ph->paddr < other.paddr + other.memsz && other.paddr < end)
-			return pvh_error(err, err_len, -ENOEXEC,
+			return loader_error(err, err_len, -ENOEXEC,
 					 "ELF segments %u (0x%" PRIx64 "+0x%" PRIx64 ") and %u (0x%"
 					 PRIx64 "+0x%" PRIx64 ") overlap in guest memory",
 					 j, other.paddr, other.memsz, i, ph->paddr, ph->memsz);
@@ -344,7 +310,7 @@ static int pvh_scan_notes(const struct pvh_elf *elf, unsigned int i, const struc
 	else if (ph->align == 8)
 		align = 8;
 	else
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "ELF note segment %u has alignment %" PRIu64 " (want 4 or 8)",
 				 i, ph->align);
 
@@ -355,7 +321,7 @@ static int pvh_scan_notes(const struct pvh_elf *elf, unsigned int i, const struc
 		bool overflow = false;
 
 		if (ph->filesz - pos < PVH_NOTE_HEADER_BYTES)
-			return pvh_error(err, err_len, -ENOEXEC,
+			return loader_error(err, err_len, -ENOEXEC,
 					 "malformed ELF note at offset 0x%" PRIx64
 					 " of note segment %u: header runs past the segment end",
 					 pos, i);
@@ -367,7 +333,7 @@ static int pvh_scan_notes(const struct pvh_elf *elf, unsigned int i, const struc
 		desc_off = align_up(pos + PVH_NOTE_HEADER_BYTES + namesz, align, &overflow);
 		desc_end = desc_off + descsz;
 		if (overflow || desc_end > ph->filesz)
-			return pvh_error(err, err_len, -ENOEXEC,
+			return loader_error(err, err_len, -ENOEXEC,
 					 "malformed ELF note at offset 0x%" PRIx64 " of note segment %u:"
 					 " name (%" PRIu32 " bytes) and descriptor (%" PRIu32
 					 " bytes) run past the segment end",
@@ -383,11 +349,11 @@ static int pvh_scan_notes(const struct pvh_elf *elf, unsigned int i, const struc
 			else if (descsz == 8)
 				value = rd64(desc);
 			else
-				return pvh_error(err, err_len, -ENOEXEC,
+				return loader_error(err, err_len, -ENOEXEC,
 						 "XEN_ELFNOTE_PHYS32_ENTRY note has a %" PRIu32
 						 "-byte value (want 4 or 8)", descsz);
 			if (value > UINT32_MAX)
-				return pvh_error(err, err_len, -ENOEXEC,
+				return loader_error(err, err_len, -ENOEXEC,
 						 "XEN_ELFNOTE_PHYS32_ENTRY 0x%" PRIx64
 						 " is not a 32-bit address", value);
 			*entry = (uint32_t)value;
@@ -415,7 +381,7 @@ static int pvh_check_image(const struct pvh_elf *elf, const struct guest_mem *me
 		pvh_read_phdr(elf, i, &ph);
 		if (ph.type == PT_LOAD) {
 			if (ph.filesz > ph.memsz)
-				return pvh_error(err, err_len, -ENOEXEC,
+				return loader_error(err, err_len, -ENOEXEC,
 						 "ELF segment %u has more file bytes (0x%" PRIx64
 						 ") than memory bytes (0x%" PRIx64 ")",
 						 i, ph.filesz, ph.memsz);
@@ -432,9 +398,9 @@ static int pvh_check_image(const struct pvh_elf *elf, const struct guest_mem *me
 		}
 	}
 	if (loads == 0)
-		return pvh_error(err, err_len, -ENOEXEC, "ELF has no loadable (PT_LOAD) segment");
+		return loader_error(err, err_len, -ENOEXEC, "ELF has no loadable (PT_LOAD) segment");
 	if (!found)
-		return pvh_error(err, err_len, -ENOEXEC,
+		return loader_error(err, err_len, -ENOEXEC,
 				 "no XEN_ELFNOTE_PHYS32_ENTRY note: not a PVH kernel");
 
 	/* The first instruction must be file data, not bss or a hole. */
@@ -445,7 +411,7 @@ static int pvh_check_image(const struct pvh_elf *elf, const struct guest_mem *me
 		if (pvh_is_loaded(&ph) && *entry >= ph.paddr && *entry - ph.paddr < ph.filesz)
 			return 0;
 	}
-	return pvh_error(err, err_len, -ENOEXEC,
+	return loader_error(err, err_len, -ENOEXEC,
 			 "PVH entry point 0x%" PRIx32 " lies outside the file data of every"
 			 " loaded ELF segment", *entry);
 }
@@ -460,9 +426,9 @@ static int pvh_copy_segments(const struct pvh_elf *elf, struct guest_mem *mem,
 		pvh_read_phdr(elf, i, &ph);
 		if (!pvh_is_loaded(&ph))
 			continue;
-		dst = guest_mem_ptr(mem, ph.paddr, ph.memsz);
+		dst = guest_mem_ram_ptr(mem, ph.paddr, ph.memsz);
 		if (!dst)  /* checked by pvh_check_load() */
-			return pvh_error(err, err_len, -ENOSPC,
+			return loader_error(err, err_len, -ENOSPC,
 					 "ELF segment %u lies outside guest RAM", i);
 		memcpy(dst, elf->image + ph.offset, ph.filesz);
 		memset(dst + ph.filesz, 0, ph.memsz - ph.filesz);
@@ -506,7 +472,7 @@ static int pvh_place_initrd(const struct pvh_elf *elf, const struct guest_mem *m
 	return 0;
 
 no_room:
-	return pvh_error(err, err_len, -ENOSPC,
+	return loader_error(err, err_len, -ENOSPC,
 			 "initrd (%" PRIu64 " bytes) does not fit in guest RAM below 0x%" PRIx64
 			 " beside the kernel image (guest RAM is %llu MiB)",
 			 size, low_end, ram_mib(mem));
@@ -555,9 +521,9 @@ static int pvh_write_boot_info(struct guest_mem *mem, const char *cmdline, size_
 
 	_Static_assert(GUEST_MEM_MAX_REGIONS + 1 <= PVH_MEMMAP_MAX_ENTRIES, "memmap table size");
 
-	area = guest_mem_ptr(mem, PVH_START_INFO_GPA, PVH_BOOT_INFO_END - PVH_START_INFO_GPA);
+	area = guest_mem_ram_ptr(mem, PVH_START_INFO_GPA, PVH_BOOT_INFO_END - PVH_START_INFO_GPA);
 	if (!area)  /* guest RAM is at least MEMMAP_RAM_MIN */
-		return pvh_error(err, err_len, -ENOSPC,
+		return loader_error(err, err_len, -ENOSPC,
 				 "guest RAM does not cover the PVH boot structures");
 	memset(area, 0, PVH_BOOT_INFO_END - PVH_START_INFO_GPA);
 
@@ -595,14 +561,14 @@ int pvh_load(struct guest_mem *mem, const uint8_t *image, size_t image_size,
 	if (err && err_len)
 		err[0] = '\0';
 	if (!mem || !image || !out)
-		return pvh_error(err, err_len, -EINVAL, "PVH loader called without an image");
+		return loader_error(err, err_len, -EINVAL, "PVH loader called without an image");
 	if (req && (req->initrd == NULL) != (req->initrd_size == 0))
-		return pvh_error(err, err_len, -EINVAL,
+		return loader_error(err, err_len, -EINVAL,
 				 req->initrd ? "initrd is empty (0 bytes)"
 					     : "initrd size given without initrd data");
 	cmdline_len = strlen(cmdline);
 	if (cmdline_len >= PVH_CMDLINE_MAX_BYTES)
-		return pvh_error(err, err_len, -E2BIG,
+		return loader_error(err, err_len, -E2BIG,
 				 "kernel command line is %zu bytes; at most %u are allowed",
 				 cmdline_len, PVH_CMDLINE_MAX_BYTES - 1);
 
@@ -622,10 +588,10 @@ int pvh_load(struct guest_mem *mem, const uint8_t *image, size_t image_size,
 	if (ret)
 		return ret;
 	if (initrd_size) {
-		uint8_t *dst = guest_mem_ptr(mem, initrd_gpa, initrd_size);
+		uint8_t *dst = guest_mem_ram_ptr(mem, initrd_gpa, initrd_size);
 
 		if (!dst)  /* placed inside low RAM by pvh_place_initrd() */
-			return pvh_error(err, err_len, -ENOSPC, "initrd lies outside guest RAM");
+			return loader_error(err, err_len, -ENOSPC, "initrd lies outside guest RAM");
 		memcpy(dst, req->initrd, initrd_size);
 	}
 	ret = pvh_write_boot_info(mem, cmdline, cmdline_len, initrd_gpa, initrd_size,

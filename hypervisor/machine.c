@@ -8,13 +8,52 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "hypervisor/boot.h"
 #include "hypervisor/loader.h"
+#include "hypervisor/loader_linux.h"
 #include "hypervisor/log.h"
 #include "hypervisor/stack_sizes.h"
 #include "hypervisor/thread.h"
 #include "hypervisor/vmstop.h"
 #include "vnc/vnc.h"
+
+_Static_assert(CLI_VRAM_MIN_BYTES == VGA_VRAM_MIN_BYTES && CLI_VRAM_MAX_BYTES == VGA_VRAM_MAX_BYTES,
+	       "--vram limits differ from the device's");
+_Static_assert(CLI_DEFAULT_VRAM_BYTES == VGA_VRAM_DEFAULT_BYTES, "--vram default differs");
+/* machine_vram_gpa() is lowest for the largest VRAM (every smaller size
+ * lands above MEMMAP_VGA_MMIO_BASE - VGA_VRAM_MAX_BYTES); test_machine.c
+ * checks each size. */
+_Static_assert(MEMMAP_BOOT_FB_BASE + MACHINE_BOOT_FB_BYTES <=
+	       ((MEMMAP_VGA_MMIO_BASE - VGA_VRAM_MAX_BYTES) & ~(VGA_VRAM_MAX_BYTES - 1)),
+	       "the ramfb boot framebuffer reaches into the largest VRAM");
+_Static_assert(MACHINE_BOOT_FB_BYTES % (64 * 1024) == 0,
+	       "screen_info counts the boot framebuffer in 64 KiB units");
+
+uint64_t machine_vram_gpa(uint64_t vram_bytes)
+{
+	return (MEMMAP_VGA_MMIO_BASE - vram_bytes) & ~(vram_bytes - 1);
+}
+
+int machine_boot_framebuffer(enum boot_display display, uint64_t vram_bytes,
+			     struct boot_framebuffer *fb)
+{
+	*fb = (struct boot_framebuffer){
+		.width = MACHINE_BOOT_FB_WIDTH,
+		.height = MACHINE_BOOT_FB_HEIGHT,
+		.stride = MACHINE_BOOT_FB_STRIDE,
+		.reserved_in_ram = false,
+	};
+	if (display == BOOT_DISPLAY_RAMFB) {
+		fb->gpa = MEMMAP_BOOT_FB_BASE;
+		fb->size = MACHINE_BOOT_FB_BYTES;
+		return 0;
+	}
+	if (vram_bytes < MACHINE_BOOT_FB_BYTES)
+		return -ENOSPC;
+	fb->gpa = machine_vram_gpa(vram_bytes);
+	/* What a VESA BIOS reports: all of VRAM, which vesafb may map. */
+	fb->size = vram_bytes;
+	return 0;
+}
 
 static void machine_set_irq(void *ctx, unsigned int gsi, bool level)
 {
@@ -81,25 +120,110 @@ static int open_serial_output(struct machine *m, char *err, size_t err_len)
 	return EXIT_STATUS_USAGE;
 }
 
-/* With dirty logging when a display frontend reads the framebuffer: ramfb
- * lives anywhere in RAM, so every RAM slot is logged (manual protect re-arms
- * only the pages the tracker fetched, so the rest of RAM costs nothing after
- * its first write). */
-static int map_guest_ram(struct machine *m, char *err, size_t err_len)
+static int map_slot(struct machine *m, uint32_t slot, const struct guest_mem_region *r,
+		    char *err, size_t err_len)
 {
-	dirty_log_init(&m->dirty_log, &m->kvm, m->cfg->vnc_enabled);
+	int ret = dirty_log_map_slot(&m->dirty_log, &m->kvm, slot, r->gpa, r->size, r->host);
+
+	if (ret < 0) {
+		snprintf(err, err_len, "KVM_SET_USER_MEMORY_REGION slot %u (%s, %" PRIu64
+			 " MiB at 0x%" PRIx64 "): %s", slot, r->name, r->size >> 20, r->gpa,
+			 strerror(-ret));
+		return EXIT_STATUS_HOST;
+	}
+	return 0;
+}
+
+/* Every RAM region and every device-memory region is its own KVM slot, with
+ * dirty logging when a display frontend reads the framebuffer: ramfb lives
+ * anywhere in RAM, so every RAM slot is logged (manual protect re-arms only
+ * the pages the tracker fetched, so the rest of RAM costs nothing after its
+ * first write); VRAM and the Linux boot framebuffer are slots of their own,
+ * so logging them never touches RAM. */
+static int map_guest_memory(struct machine *m, char *err, size_t err_len)
+{
+	int ret = 0;
+
+	dirty_log_init(&m->dirty_log, &m->kvm, m->cfg->vnc_enabled || m->cfg->sdl);
 	m->dirty_log_ready = true;
 	log_debug("machine", "dirty logging: %s", dirty_log_mode_name(m->dirty_log.mode));
-	for (unsigned int i = 0; i < m->mem.count; i++) {
-		const struct guest_mem_region *r = &m->mem.regions[i];
-		int ret = dirty_log_map_slot(&m->dirty_log, &m->kvm, i, r->gpa, r->size, r->host);
-		if (ret < 0) {
-			snprintf(err, err_len, "KVM_SET_USER_MEMORY_REGION slot %u (%" PRIu64
-				 " MiB at 0x%" PRIx64 "): %s", i, r->size >> 20, r->gpa,
-				 strerror(-ret));
-			return EXIT_STATUS_HOST;
-		}
+	for (unsigned int i = 0; i < m->mem.count && ret == 0; i++)
+		ret = map_slot(m, i, &m->mem.regions[i], err, err_len);
+	for (unsigned int i = 0; i < m->mem.device_count && ret == 0; i++)
+		ret = map_slot(m, m->mem.count + i, &m->mem.devices[i], err, err_len);
+	return ret;
+}
+
+/* Device memory, before the image is loaded (the loader checks a boot
+ * framebuffer against it): VRAM always; for a Linux guest with --display
+ * ramfb, the boot framebuffer. Fills fb for a Linux guest. */
+static int add_device_memory(struct machine *m, struct boot_framebuffer *fb, char *err,
+			     size_t err_len)
+{
+	const struct run_config *cfg = m->cfg;
+	uint8_t *boot_fb;
+	int ret;
+
+	m->vram_gpa = machine_vram_gpa(cfg->vram_bytes);
+	ret = guest_mem_add_device(&m->mem, "vga-vram", m->vram_gpa, cfg->vram_bytes, &m->vram);
+	if (ret < 0) {
+		snprintf(err, err_len, "--vram %" PRIu64 "M at 0x%" PRIx64 ": %s",
+			 cfg->vram_bytes >> 20, m->vram_gpa, strerror(-ret));
+		return ret == -ENOMEM ? EXIT_STATUS_HOST : EXIT_STATUS_USAGE;
 	}
+	if (!m->linux_guest) {
+		log_debug("machine", "PVH guest: it sets up its own display, --display ignored");
+		return 0;
+	}
+	if (machine_boot_framebuffer(cfg->display, cfg->vram_bytes, fb) < 0) {
+		snprintf(err, err_len, "--display vga: the %ux%u boot mode needs %" PRIu64
+			 " KiB of VRAM; --vram %" PRIu64 "M is too small (use 4M or more)",
+			 MACHINE_BOOT_FB_WIDTH, MACHINE_BOOT_FB_HEIGHT, MACHINE_BOOT_FB_BYTES >> 10,
+			 cfg->vram_bytes >> 20);
+		return EXIT_STATUS_USAGE;
+	}
+	if (cfg->display != BOOT_DISPLAY_RAMFB)
+		return 0;
+	ret = guest_mem_add_device(&m->mem, "boot-fb", fb->gpa, fb->size, &boot_fb);
+	if (ret < 0) {
+		snprintf(err, err_len, "boot framebuffer (%" PRIu64 " KiB at 0x%" PRIx64 "): %s",
+			 fb->size >> 10, fb->gpa, strerror(-ret));
+		return EXIT_STATUS_HOST;
+	}
+	return 0;
+}
+
+/* A Linux guest's boot display, as firmware would leave it: the mode the
+ * loader described in screen_info, set through the device's own validated
+ * path (a ramfb config as if the guest wrote it; the VBE registers as
+ * bochs-drm programs them). */
+static int set_boot_display(struct machine *m, const struct boot_framebuffer *fb, char *err,
+			    size_t err_len)
+{
+	int ret;
+
+	if (!m->linux_guest)
+		return 0;
+	if (m->cfg->display == BOOT_DISPLAY_RAMFB) {
+		const struct ramfb_config rc = {
+			.addr = fb->gpa,
+			.fourcc = DISPLAY_FORMAT_XRGB8888,
+			.width = fb->width,
+			.height = fb->height,
+			.stride = fb->stride,
+		};
+		ret = ramfb_apply_config(&m->ramfb, &rc);
+	} else {
+		ret = vga_set_mode(&m->vga, (uint16_t)fb->width, (uint16_t)fb->height, 32, NULL);
+	}
+	if (ret < 0) {
+		snprintf(err, err_len, "setting up the %s boot display: %s",
+			 cli_display_name(m->cfg->display), strerror(-ret));
+		return EXIT_STATUS_HOST;
+	}
+	log_debug("machine", "boot display=%s %ux%u at 0x%" PRIx64 " region=%" PRIu64 " KiB",
+		  cli_display_name(m->cfg->display), fb->width, fb->height, fb->gpa,
+		  fb->size >> 10);
 	return 0;
 }
 
@@ -117,8 +241,14 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 			  &backend);
 	if (ret == 0)
 		ret = debug_exit_init(&m->debug_exit, &m->bus, DEBUG_EXIT_PORT);
-	if (ret == 0)
-		ret = reset_control_init(&m->reset_control, &m->bus);
+	if (ret == 0) {
+		ret = pci_host_init(&m->pci, &m->bus);
+		m->pci_ready = ret == 0;
+	}
+	if (ret == 0) {
+		ret = cmos_init(&m->cmos, &m->bus, m->mem.ram_bytes);
+		m->cmos_ready = ret == 0;
+	}
 	if (ret == 0) {
 		ret = fw_cfg_init(&m->fw_cfg, &m->bus, &m->mem);
 		m->fw_cfg_ready = ret == 0;
@@ -129,6 +259,11 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 		ret = ramfb_init(&m->ramfb, &m->fw_cfg, &m->display, &m->mem);
 		m->ramfb_ready = ret == 0;
 	}
+	if (ret == 0) {
+		ret = vga_init(&m->vga, &m->bus, &m->pci, &m->display, m->vram,
+			       m->cfg->vram_bytes, m->vram_gpa);
+		m->vga_ready = ret == 0;
+	}
 	if (ret == 0)
 		ret = i8042_init(&m->i8042, &m->bus, machine_irq(m, I8042_KBD_IRQ),
 				 machine_irq(m, I8042_AUX_IRQ));
@@ -136,6 +271,33 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 		snprintf(err, err_len, "device setup failed: %s", strerror(-ret));
 		return EXIT_STATUS_HOST;
 	}
+	return 0;
+}
+
+/* The one change tracker the frontends share (the dirty log can be read
+ * once): with --sdl the window takes its changes through the share, from
+ * the vnc thread's refreshes or, with --vnc none, from its own. */
+static int create_tracker(struct machine *m, char *err, size_t err_len)
+{
+	struct dirty_source dirty = { .fetch = dirty_log_fetch, .ctx = &m->dirty_log };
+	int ret;
+
+	if (!m->cfg->vnc_enabled && !m->cfg->sdl)
+		return 0;
+	ret = tracker_init(&m->tracker, &m->display, &m->mem, dirty);
+	if (ret < 0) {
+		snprintf(err, err_len, "display tracker: %s", strerror(-ret));
+		return EXIT_STATUS_HOST;
+	}
+	m->tracker_ready = true;
+	if (!m->cfg->sdl)
+		return 0;
+	ret = display_share_init(&m->share, &m->tracker, m->cfg->vnc_enabled);
+	if (ret < 0) {
+		snprintf(err, err_len, "display share: %s", strerror(-ret));
+		return EXIT_STATUS_HOST;
+	}
+	m->share_ready = true;
 	return 0;
 }
 
@@ -148,18 +310,12 @@ static int create_vnc(struct machine *m, char *err, size_t err_len)
 		.host = m->cfg->vnc_host,
 		.port = m->cfg->vnc_port,
 		.desktop_name = "fbvm",
+		.share = m->share_ready ? &m->share : NULL,
 	};
-	struct dirty_source dirty = { .fetch = dirty_log_fetch, .ctx = &m->dirty_log };
 	int ret;
 
 	if (!m->cfg->vnc_enabled)
 		return 0;
-	ret = tracker_init(&m->tracker, &m->display, &m->mem, dirty);
-	if (ret < 0) {
-		snprintf(err, err_len, "display tracker: %s", strerror(-ret));
-		return EXIT_STATUS_HOST;
-	}
-	m->tracker_ready = true;
 	ret = vnc_create(&m->vnc, &vcfg, &m->tracker, i8042_input_sink(&m->i8042), err,
 			 err_len);
 	switch (ret) {
@@ -181,6 +337,7 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 {
 	struct boot_request req = { .cmdline = cfg->cmdline, .initrd = initrd,
 				    .initrd_size = initrd_size };
+	struct boot_framebuffer fb = { 0 };
 	struct boot_entry entry;
 	char load_err[256];
 	int ret;
@@ -205,6 +362,14 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 					: "must be between 16M and 64G, a multiple of 4K");
 		return EXIT_STATUS_USAGE;
 	}
+	/* Only bzImages get a described framebuffer: PVH guests find ramfb
+	 * through fw_cfg and the VGA by PCI scan themselves. */
+	m->linux_guest = linux_probe(kernel, kernel_size);
+	ret = add_device_memory(m, &fb, err, err_len);
+	if (ret)
+		return ret;
+	if (m->linux_guest)
+		req.framebuffer = &fb;
 	ret = loader_load(&m->mem, kernel, kernel_size, &req, &entry, load_err, sizeof(load_err));
 	if (ret < 0) {
 		snprintf(err, err_len, "--kernel %s: %s", cfg->kernel_path, load_err);
@@ -219,10 +384,13 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 		return EXIT_STATUS_HOST;
 	}
 	log_debug("kvm", "found %s", kvm_flavour_name(m->kvm.flavour));
-	ret = map_guest_ram(m, err, err_len);
+	ret = map_guest_memory(m, err, err_len);
 	if (ret)
 		return ret;
 	ret = create_devices(m, err, err_len);
+	if (ret)
+		return ret;
+	ret = set_boot_display(m, &fb, err, err_len);
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < MACHINE_VCPUS; i++) {
@@ -234,7 +402,9 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 		snprintf(err, err_len, "setting the boot registers: %s", strerror(-ret));
 		return EXIT_STATUS_HOST;
 	}
-	ret = create_vnc(m, err, err_len);
+	ret = create_tracker(m, err, err_len);
+	if (ret == 0)
+		ret = create_vnc(m, err, err_len);
 	if (ret)
 		return ret;
 	log_debug("machine", "loaded %s entry=0x%" PRIx64 " boot_info=0x%" PRIx64
@@ -281,6 +451,11 @@ void machine_join(struct machine *m)
 	vnc_stop(m->vnc);
 }
 
+struct input_sink machine_input_sink(struct machine *m)
+{
+	return i8042_input_sink(&m->i8042);
+}
+
 void machine_watchdog_tick(struct machine *m)
 {
 	for (unsigned int i = 0; i < m->vcpus_started; i++)
@@ -297,31 +472,49 @@ void machine_print_stats(struct machine *m, FILE *out)
 			m->vcpus[i].name, (uint64_t)atomic_load(&m->vcpus[i].exits),
 			m->vcpus[i].io_exits, m->vcpus[i].mmio_exits);
 	thread_print_stats(out);
+	for (unsigned int i = 0; i < m->mem.device_count; i++)
+		fprintf(out, "stats: device memory: %s %" PRIu64 " KiB at 0x%" PRIx64 "\n",
+			m->mem.devices[i].name, m->mem.devices[i].size >> 10, m->mem.devices[i].gpa);
 	bus_print_stats(&m->bus, out);
 	serial_print_stats(&m->serial, out);
+	pci_host_print_stats(&m->pci, out);
+	cmos_print_stats(&m->cmos, out);
 	fw_cfg_print_stats(&m->fw_cfg, out);
 	ramfb_print_stats(&m->ramfb, out);
+	vga_print_stats(&m->vga, out);
 	i8042_print_stats(&m->i8042, out);
 	dirty_log_print_stats(&m->dirty_log, out);
-	if (m->vnc) {
+	if (m->tracker_ready)
 		tracker_print_stats(&m->tracker, out);
+	if (m->share_ready)
+		display_share_print_stats(&m->share, out);
+	if (m->vnc)
 		vnc_print_stats(m->vnc, out);
-	}
 }
 
 void machine_destroy(struct machine *m)
 {
 	vnc_destroy(m->vnc);
 	m->vnc = NULL;
+	if (m->share_ready)
+		display_share_destroy(&m->share);
+	m->share_ready = false;
 	if (m->tracker_ready)
 		tracker_destroy(&m->tracker);
+	if (m->vga_ready)
+		vga_destroy(&m->vga);
 	if (m->ramfb_ready)
 		ramfb_destroy(&m->ramfb);
 	if (m->fw_cfg_ready)
 		fw_cfg_destroy(&m->fw_cfg);
 	if (m->display_ready)
 		display_destroy(&m->display);
+	if (m->cmos_ready)
+		cmos_destroy(&m->cmos);
+	if (m->pci_ready)
+		pci_host_destroy(&m->pci);
 	m->tracker_ready = m->ramfb_ready = m->fw_cfg_ready = m->display_ready = false;
+	m->vga_ready = m->cmos_ready = m->pci_ready = false;
 	for (unsigned int i = 0; i < MACHINE_VCPUS; i++)
 		if (m->vcpus[i].fd >= 0)
 			vcpu_destroy(&m->vcpus[i]);

@@ -10,14 +10,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "devices/cmos.h"
 #include "devices/debug_exit.h"
 #include "devices/display.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
+#include "devices/pci.h"
 #include "devices/ramfb.h"
-#include "devices/reset_control.h"
 #include "devices/serial.h"
+#include "devices/vga.h"
+#include "display/share.h"
 #include "display/tracker.h"
+#include "hypervisor/boot.h"
 #include "hypervisor/bus.h"
 #include "hypervisor/cli.h"
 #include "hypervisor/dirty_log.h"
@@ -26,6 +30,17 @@
 #include "hypervisor/vcpu.h"
 
 #define MACHINE_VCPUS 1
+
+/* The mode fbvm sets up as a Linux guest's boot display, with either
+ * --display: 1024x768 XRGB8888, bochs-drm's preferred mode (its defx/defy),
+ * so the screen keeps its size when that driver takes over; 3 MiB, so it
+ * fits the smallest VRAM bochs-drm accepts (4 MiB). */
+#define MACHINE_BOOT_FB_WIDTH  1024u
+#define MACHINE_BOOT_FB_HEIGHT 768u
+#define MACHINE_BOOT_FB_STRIDE (MACHINE_BOOT_FB_WIDTH * 4u)
+/* The --display ramfb region at MEMMAP_BOOT_FB_BASE: exactly the boot mode
+ * (a multiple of 64 KiB, the unit screen_info counts in). */
+#define MACHINE_BOOT_FB_BYTES  ((uint64_t)MACHINE_BOOT_FB_STRIDE * MACHINE_BOOT_FB_HEIGHT)
 
 struct thread;
 struct vnc_server;
@@ -37,15 +52,23 @@ struct machine {
 	struct bus bus;
 	struct serial serial;
 	struct debug_exit debug_exit;
-	struct reset_control reset_control;
-	struct dirty_log dirty_log;      /* on the RAM slots, when a display frontend runs */
+	struct pci_host pci;             /* 0xCF8-0xCFF: config mechanism #1 and reset (0xCF9) */
+	struct cmos cmos;
+	struct vga vga;                  /* PCI 00:02.0, VRAM in guest_mem's device memory */
+	uint8_t *vram;                   /* host mapping of VRAM (owned by mem) */
+	uint64_t vram_gpa;               /* BAR0 */
+	bool linux_guest;                /* a bzImage: fbvm sets up the boot display */
+	struct dirty_log dirty_log;      /* on every memory slot, when a display frontend runs */
 	struct fw_cfg fw_cfg;
 	struct display display;
 	struct ramfb ramfb;
 	struct i8042 i8042;
-	struct tracker tracker;          /* the VNC frontend's, when --vnc is not none */
+	struct tracker tracker;          /* when a display frontend runs (--vnc, --sdl) */
+	struct display_share share;      /* --sdl: the tracker's changes for the window */
 	struct vnc_server *vnc;          /* NULL with --vnc none */
 	bool dirty_log_ready, fw_cfg_ready, display_ready, ramfb_ready, tracker_ready;
+	bool share_ready;
+	bool pci_ready, cmos_ready, vga_ready;
 	struct vcpu vcpus[MACHINE_VCPUS];
 	struct thread *vcpu_threads[MACHINE_VCPUS];
 	unsigned int vcpus_started;
@@ -54,12 +77,32 @@ struct machine {
 	uint64_t start_ms;
 };
 
+/* Guest-physical base of std VGA VRAM of vram_bytes (a power of two, at
+ * most VGA_VRAM_MAX_BYTES): the highest base aligned to the size that ends at
+ * or below BAR2 (memmap.h). 0xFD000000 for 16 MiB. */
+uint64_t machine_vram_gpa(uint64_t vram_bytes);
+
+/*
+ * The framebuffer fbvm sets up before a Linux guest starts, as the loader
+ * describes it in screen_info: the boot mode (MACHINE_BOOT_FB_*) in VRAM at
+ * machine_vram_gpa() with the whole VRAM as its region (BOOT_DISPLAY_VGA),
+ * or in MACHINE_BOOT_FB_BYTES of device memory at MEMMAP_BOOT_FB_BASE
+ * (BOOT_DISPLAY_RAMFB). Neither is RAM: both lie in the hole below 4 GiB
+ * that e820 marks reserved. 0, or -ENOSPC when the boot mode does not fit
+ * vram_bytes (vga with less than 4 MiB).
+ */
+int machine_boot_framebuffer(enum boot_display display, uint64_t vram_bytes,
+			     struct boot_framebuffer *fb);
+
 /*
  * Builds the machine for cfg from the kernel (and initrd) bytes: guest RAM,
- * the image loaded, KVM VM (dirty logging on the RAM slots when the VNC server
- * runs), vCPUs, devices (serial, debug-exit, reset, fw_cfg, ramfb, i8042) and
- * the VNC server, bound and listening. Starts no thread. Returns 0, or an exit
- * status (EXIT_STATUS_USAGE for a bad image or value, or a --vnc address that
+ * device memory (VRAM; for a Linux guest with --display ramfb its boot
+ * framebuffer), the image loaded, KVM VM (every RAM and device-memory slot
+ * dirty-logged when the VNC server runs), vCPUs, devices (serial,
+ * debug-exit, PCI host with reset control, CMOS, fw_cfg, ramfb, std VGA,
+ * i8042), a Linux guest's boot display programmed, and the VNC server, bound
+ * and listening. Starts no thread. Returns 0, or an exit status
+ * (EXIT_STATUS_USAGE for a bad image or value, or a --vnc address that
  * cannot be bound; EXIT_STATUS_HOST for a host failure) with one line in err.
  * machine_destroy() is safe after either.
  */
@@ -74,6 +117,9 @@ int machine_start(struct machine *m, char *err, size_t err_len);
 /* Asks every vCPU to leave KVM_RUN (after vm_request_stop) and joins them,
  * then stops the VNC server (its clients are disconnected). */
 void machine_join(struct machine *m);
+
+/* Where a frontend's keyboard and mouse go (the i8042). */
+struct input_sink machine_input_sink(struct machine *m);
 
 /* About once a second from the main loop: the halt-with-interrupts-off check. */
 void machine_watchdog_tick(struct machine *m);

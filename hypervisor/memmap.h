@@ -11,6 +11,16 @@
 #define MEMMAP_LOW_RAM_MAX     GiB(3)
 #define MEMMAP_HIGH_RAM_BASE   GiB(4)
 
+/* The boot framebuffer fbvm sets up for a Linux guest with --display ramfb:
+ * device memory at the bottom of the hole (its own memslot, dirty-logged),
+ * so it is never RAM, whatever --mem is, and the e820 map already marks it
+ * reserved with the rest of the hole. */
+#define MEMMAP_BOOT_FB_BASE    GiB(3)
+/* std VGA VRAM (BAR0) of --vram bytes (a power of two up to 256 MiB) sits at
+ * the highest base aligned to its size that ends at or below BAR2:
+ * align_down(MEMMAP_VGA_MMIO_BASE - size, size). For the default 16 MiB that
+ * is 0xFD000000, where SeaBIOS puts it on QEMU's PC machine; 256 MiB goes to
+ * 0xE0000000. */
 #define MEMMAP_VGA_VRAM_BASE   0xFD000000ull
 #define MEMMAP_VGA_MMIO_BASE   0xFEBF0000ull
 #define MEMMAP_IOAPIC_BASE     0xFEC00000ull

@@ -33,6 +33,17 @@
  * 512 KiB is a wide margin over both (zlib/jpeg state lives on the heap). */
 #define STACK_VNC_BYTES    ((size_t)KiB(512))
 
+/* console (--sdl only): the serial console, signals and the halt watchdog
+ * (hypervisor/main.c's loop, which is the main thread's without --sdl),
+ * moved off the main thread because SDL's event wait holds it; it also
+ * wakes the window with SDL_PushEvent (SDL's queue, then Xlib's
+ * XSendEvent/XFlush on a second display connection). Its deepest path is a
+ * log line (libc's printf): `make check-stack` bounds the thread at 70 KiB
+ * with signal frames and lazy binding; `fbvm run --sdl --stats` measured
+ * 6.7-7.6 KiB. 256 KiB: the vCPU's reasoning (a few small frames of ours
+ * plus libc and one library) with the same wide margin. */
+#define STACK_CONSOLE_BYTES ((size_t)KiB(256))
+
 /* PROT_NONE region below every stack we map. It must be larger than the
  * largest single frame of any library we call: a frame that skips over the
  * guard lands in whatever is mapped below. glibc adds no guard to a stack it

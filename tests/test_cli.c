@@ -65,6 +65,8 @@ static void test_cli_run_defaults(void **state)
 	assert_true(cfg.vnc_enabled);
 	assert_string_equal(cfg.vnc_host, "127.0.0.1");
 	assert_int_equal(cfg.vnc_port, 5900);
+	assert_int_equal(cfg.display, BOOT_DISPLAY_VGA);
+	assert_int_equal(cfg.vram_bytes, 16ull << 20);
 }
 
 static void test_cli_vnc_accepts_ipv4_ipv6_and_none(void **state)
@@ -173,6 +175,123 @@ static void test_cli_mem_limits(void **state)
 	assert_string_equal(err, "--mem 16385K: must be a multiple of 4K");
 }
 
+static void test_cli_display_accepts_vga_and_ramfb(void **state)
+{
+	struct run_config cfg;
+	char err[160];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--display", "ramfb",
+			       NULL), CLI_RUN);
+	assert_int_equal(cfg.display, BOOT_DISPLAY_RAMFB);
+	assert_string_equal(cli_display_name(cfg.display), "ramfb");
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--display=vga",
+			       NULL), CLI_RUN);
+	assert_int_equal(cfg.display, BOOT_DISPLAY_VGA);
+	assert_string_equal(cli_display_name(cfg.display), "vga");
+}
+
+static void test_cli_display_rejects_other_names(void **state)
+{
+	static const char *const bad[] = { "", "VGA", "Ramfb", "std", "none", "vga ", "sdl" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_config cfg;
+		char err[160], want[160];
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--display",
+				       bad[i], NULL), CLI_ERROR);
+		snprintf(want, sizeof(want), "--display %s: must be vga or ramfb", bad[i]);
+		assert_string_equal(err, want);
+	}
+}
+
+static void test_cli_vram_accepts_powers_of_two_1m_to_256m(void **state)
+{
+	static const struct { const char *arg; uint64_t bytes; } cases[] = {
+		{ "1M", 1ull << 20 }, { "1024K", 1ull << 20 }, { "4", 4ull << 20 },
+		{ "16M", 16ull << 20 }, { "64MiB", 64ull << 20 }, { "256M", 256ull << 20 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_config cfg;
+		char err[160];
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vram",
+				       cases[i].arg, NULL), CLI_RUN);
+		assert_int_equal(cfg.vram_bytes, cases[i].bytes);
+	}
+}
+
+static void test_cli_vram_rejects_other_sizes(void **state)
+{
+	static const char *const bad[] = { "0", "512K", "3M", "24M", "257M", "512M", "1G",
+					   "lots", "", "16MX", "-16M" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_config cfg;
+		char err[160], want[160];
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vram",
+				       bad[i], NULL), CLI_ERROR);
+		snprintf(want, sizeof(want), "--vram %s: must be a power of two between 1M and 256M",
+			 bad[i]);
+		assert_string_equal(err, want);
+	}
+}
+
+static void test_cli_sdl_is_off_by_default_and_fits_when_given(void **state)
+{
+	struct run_config cfg;
+	char err[160];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", NULL), CLI_RUN);
+	assert_false(cfg.sdl);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--sdl", NULL),
+			 CLI_RUN);
+	assert_true(cfg.sdl);
+	assert_int_equal(cfg.sdl_scale, WINDOW_SCALE_FIT);
+	/* Beside VNC or alone. */
+	assert_true(cfg.vnc_enabled);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--sdl", "--vnc", "none", "--kernel",
+			       "k", NULL), CLI_RUN);
+	assert_true(cfg.sdl);
+	assert_false(cfg.vnc_enabled);
+}
+
+static void test_cli_sdl_takes_fit_or_integer(void **state)
+{
+	struct run_config cfg;
+	char err[160];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--sdl=integer",
+			       NULL), CLI_RUN);
+	assert_true(cfg.sdl);
+	assert_int_equal(cfg.sdl_scale, WINDOW_SCALE_INTEGER);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--sdl=fit", NULL),
+			 CLI_RUN);
+	assert_int_equal(cfg.sdl_scale, WINDOW_SCALE_FIT);
+}
+
+static void test_cli_sdl_rejects_other_modes(void **state)
+{
+	static const char *const bad[] = { "--sdl=", "--sdl=Integer", "--sdl=2", "--sdl=none",
+					   "--sdl=fit,integer" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_config cfg;
+		char err[160], want[160];
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", bad[i], NULL),
+				 CLI_ERROR);
+		snprintf(want, sizeof(want), "%s: must be --sdl, --sdl=fit or --sdl=integer", bad[i]);
+		assert_string_equal(err, want);
+	}
+	/* The mode is attached with '=': a separate word is not taken as one. */
+	{
+		struct run_config cfg;
+		char err[160];
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--sdl",
+				       "integer", NULL), CLI_ERROR);
+		assert_string_equal(err, "unexpected argument 'integer' (try --help)");
+	}
+}
+
 static void test_cli_help_and_version(void **state)
 {
 	struct run_config cfg;
@@ -195,6 +314,13 @@ int main(void)
 		cmocka_unit_test(test_cli_run_all_options),
 		cmocka_unit_test(test_cli_bad_values_give_one_clear_line),
 		cmocka_unit_test(test_cli_mem_limits),
+		cmocka_unit_test(test_cli_display_accepts_vga_and_ramfb),
+		cmocka_unit_test(test_cli_display_rejects_other_names),
+		cmocka_unit_test(test_cli_vram_accepts_powers_of_two_1m_to_256m),
+		cmocka_unit_test(test_cli_vram_rejects_other_sizes),
+		cmocka_unit_test(test_cli_sdl_is_off_by_default_and_fits_when_given),
+		cmocka_unit_test(test_cli_sdl_takes_fit_or_integer),
+		cmocka_unit_test(test_cli_sdl_rejects_other_modes),
 		cmocka_unit_test(test_cli_help_and_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

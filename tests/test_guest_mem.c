@@ -1,5 +1,6 @@
 /* Unit tests for hypervisor/guest_mem.c: size limits, layout around the
- * 3 GiB hole, and every edge of the bounds-checked guest_mem_ptr(). */
+ * 3 GiB hole, device memory in the hole, and every edge of the
+ * bounds-checked guest_mem_ptr() and guest_mem_ram_ptr(). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -216,6 +217,174 @@ static void test_guest_mem_ptr_high_region_is_writable_backing(void **state)
 	guest_mem_destroy(&mem);
 }
 
+/* Device memory as the board adds it: VRAM-like region at 0xFD000000. */
+#define DEV_GPA   0xFD000000ull
+#define DEV_BYTES MiB(16)
+
+static void test_guest_mem_add_device_maps_zeroed_region_guest_mem_ptr_reaches(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint8_t *host = NULL, *p;
+
+	assert_int_equal(guest_mem_add_device(mem, "vram", DEV_GPA, DEV_BYTES, &host), 0);
+	assert_non_null(host);
+	assert_int_equal(mem->device_count, 1);
+	assert_int_equal(mem->count, 1);   /* RAM regions unchanged */
+	assert_string_equal(mem->devices[0].name, "vram");
+	assert_int_equal(host[0], 0);
+	assert_int_equal(host[DEV_BYTES - 1], 0);
+	p = guest_mem_ptr(mem, DEV_GPA + 0x1234, 4);
+	assert_ptr_equal(p, host + 0x1234);
+	memcpy(p, "vram", 4);
+	assert_memory_equal(host + 0x1234, "vram", 4);
+}
+
+/* A translation case against device memory: NULL, or an offset into it. */
+static void check_device_cases(const struct guest_mem *mem, const uint8_t *host,
+			       const struct ptr_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct ptr_case *c = &cases[i];
+		uint8_t *p = guest_mem_ptr(mem, c->gpa, c->len);
+
+		if (!c->valid && p)
+			fail_msg("%s: gpa 0x%llx len 0x%llx translated, want NULL", c->name,
+				 (unsigned long long)c->gpa, (unsigned long long)c->len);
+		if (c->valid && p != host + c->host_offset)
+			fail_msg("%s: gpa 0x%llx len 0x%llx gave %p, want device+0x%llx",
+				 c->name, (unsigned long long)c->gpa, (unsigned long long)c->len,
+				 (void *)p, (unsigned long long)c->host_offset);
+	}
+}
+
+static void test_guest_mem_ptr_edges_of_device_region(void **state)
+{
+	const uint64_t end = DEV_GPA + DEV_BYTES;
+	const struct ptr_case cases[] = {
+		{ "first byte", DEV_GPA, 1, true, 0 },
+		{ "whole region", DEV_GPA, DEV_BYTES, true, 0 },
+		{ "whole region plus one", DEV_GPA, DEV_BYTES + 1, false, 0 },
+		{ "last byte", end - 1, 1, true, DEV_BYTES - 1 },
+		{ "byte before", DEV_GPA - 1, 1, false, 0 },
+		{ "spans into region from below", DEV_GPA - 1, 2, false, 0 },
+		{ "one past the end", end, 1, false, 0 },
+		{ "len 0", DEV_GPA, 0, false, 0 },
+		{ "len wraps", DEV_GPA + 0x1000, UINT64_MAX - 0xFFF, false, 0 },
+		{ "spans RAM into region", 0, DEV_GPA + 1, false, 0 },
+	};
+	struct guest_mem *mem = *state;
+	uint8_t *host;
+
+	assert_int_equal(guest_mem_add_device(mem, "vram", DEV_GPA, DEV_BYTES, &host), 0);
+	check_device_cases(mem, host, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_guest_mem_ram_ptr_never_reaches_device_memory(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint8_t *host;
+
+	assert_int_equal(guest_mem_add_device(mem, "vram", DEV_GPA, DEV_BYTES, &host), 0);
+	assert_null(guest_mem_ram_ptr(mem, DEV_GPA, 1));
+	assert_null(guest_mem_ram_ptr(mem, DEV_GPA + DEV_BYTES - 1, 1));
+	/* RAM still translates the same through both. */
+	assert_ptr_equal(guest_mem_ram_ptr(mem, 0x1000, 16), mem->mapping + 0x1000);
+	assert_ptr_equal(guest_mem_ptr(mem, 0x1000, 16), mem->mapping + 0x1000);
+	assert_null(guest_mem_ram_ptr(mem, 0x1000, 0));
+	assert_null(guest_mem_ram_ptr(mem, SMALL_RAM_BYTES, 1));
+}
+
+static void test_guest_mem_ptr_does_not_span_adjacent_device_regions(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint8_t *a, *b;
+
+	assert_int_equal(guest_mem_add_device(mem, "a", GiB(3), MiB(1), &a), 0);
+	assert_int_equal(guest_mem_add_device(mem, "b", GiB(3) + MiB(1), MiB(1), &b), 0);
+	assert_ptr_equal(guest_mem_ptr(mem, GiB(3) + MiB(1) - 4, 4), a + MiB(1) - 4);
+	assert_ptr_equal(guest_mem_ptr(mem, GiB(3) + MiB(1), 4), b);
+	/* Two separate host mappings: one range may not cover both. */
+	assert_null(guest_mem_ptr(mem, GiB(3) + MiB(1) - 4, 8));
+}
+
+static void test_guest_mem_add_device_rejects_bad_ranges(void **state)
+{
+	static const struct {
+		const char *name;
+		uint64_t gpa, size;
+		int ret;
+	} cases[] = {
+		{ "size 0", DEV_GPA, 0, -EINVAL },
+		{ "gpa not page aligned", DEV_GPA + 0x800, MiB(1), -EINVAL },
+		{ "size not a page multiple", DEV_GPA, MiB(1) + 1, -EINVAL },
+		{ "wraps around 2^64", UINT64_MAX & ~0xFFFull, 0x2000, -EINVAL },
+		{ "ends above 4 GiB", GiB(4) - MiB(1), MiB(2), -EINVAL },
+		{ "above 4 GiB", GiB(8), MiB(1), -EINVAL },
+		{ "overlaps low RAM", SMALL_RAM_BYTES - 0x1000, MiB(1), -EINVAL },
+		{ "inside low RAM", MiB(1), MiB(1), -EINVAL },
+		{ "overlaps the first device region", DEV_GPA + DEV_BYTES - 0x1000, MiB(1), -EINVAL },
+		{ "covers the first device region", DEV_GPA - MiB(1), DEV_BYTES + MiB(2), -EINVAL },
+	};
+	struct guest_mem *mem = *state;
+	uint8_t *host;
+
+	assert_int_equal(guest_mem_add_device(mem, "vram", DEV_GPA, DEV_BYTES, &host), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *out = NULL;
+		int ret = guest_mem_add_device(mem, "bad", cases[i].gpa, cases[i].size, &out);
+
+		if (ret != cases[i].ret)
+			fail_msg("%s: got %d, want %d", cases[i].name, ret, cases[i].ret);
+		assert_null(out);
+		assert_int_equal(mem->device_count, 1);
+	}
+}
+
+static void test_guest_mem_add_device_rejects_overlap_with_high_ram(void **state)
+{
+	struct guest_mem mem;
+	uint8_t *host = NULL;
+	(void)state;
+
+	assert_int_equal(guest_mem_init(&mem, HIGH_RAM_BYTES), 0);
+	/* Low RAM is the full 3 GiB: the hole starts right after it. */
+	assert_int_equal(guest_mem_add_device(&mem, "bad", GiB(3) - 0x1000, 0x2000, &host),
+			 -EINVAL);
+	assert_int_equal(guest_mem_add_device(&mem, "ok", GiB(3), MiB(3), &host), 0);
+	assert_ptr_equal(guest_mem_ptr(&mem, GiB(3), 1), host);
+	assert_null(guest_mem_ram_ptr(&mem, GiB(3), 1));
+	guest_mem_destroy(&mem);
+}
+
+static void test_guest_mem_add_device_table_full_is_enospc(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint8_t *host;
+
+	for (unsigned int i = 0; i < GUEST_MEM_MAX_DEVICE_REGIONS; i++)
+		assert_int_equal(guest_mem_add_device(mem, "dev", GiB(3) + i * MiB(1), MiB(1),
+						      &host), 0);
+	host = NULL;
+	assert_int_equal(guest_mem_add_device(mem, "one too many", GiB(3) + MiB(64), MiB(1),
+					      &host), -ENOSPC);
+	assert_null(host);
+	assert_int_equal(mem->device_count, GUEST_MEM_MAX_DEVICE_REGIONS);
+}
+
+static void test_guest_mem_destroy_unmaps_device_regions(void **state)
+{
+	struct guest_mem mem;
+	uint8_t *host;
+	(void)state;
+
+	assert_int_equal(guest_mem_init(&mem, SMALL_RAM_BYTES), 0);
+	assert_int_equal(guest_mem_add_device(&mem, "vram", DEV_GPA, DEV_BYTES, &host), 0);
+	guest_mem_destroy(&mem);
+	assert_int_equal(mem.device_count, 0);
+	assert_null(guest_mem_ptr(&mem, DEV_GPA, 1));
+	guest_mem_destroy(&mem);
+}
+
 static int setup_small(void **state)
 {
 	struct guest_mem *mem = calloc(1, sizeof(*mem));
@@ -250,6 +419,21 @@ int main(void)
 						setup_small, teardown_small),
 		cmocka_unit_test(test_guest_mem_ptr_edges_around_3g_hole),
 		cmocka_unit_test(test_guest_mem_ptr_high_region_is_writable_backing),
+		cmocka_unit_test_setup_teardown(
+			test_guest_mem_add_device_maps_zeroed_region_guest_mem_ptr_reaches,
+			setup_small, teardown_small),
+		cmocka_unit_test_setup_teardown(test_guest_mem_ptr_edges_of_device_region,
+						setup_small, teardown_small),
+		cmocka_unit_test_setup_teardown(test_guest_mem_ram_ptr_never_reaches_device_memory,
+						setup_small, teardown_small),
+		cmocka_unit_test_setup_teardown(test_guest_mem_ptr_does_not_span_adjacent_device_regions,
+						setup_small, teardown_small),
+		cmocka_unit_test_setup_teardown(test_guest_mem_add_device_rejects_bad_ranges,
+						setup_small, teardown_small),
+		cmocka_unit_test(test_guest_mem_add_device_rejects_overlap_with_high_ram),
+		cmocka_unit_test_setup_teardown(test_guest_mem_add_device_table_full_is_enospc,
+						setup_small, teardown_small),
+		cmocka_unit_test(test_guest_mem_destroy_unmaps_device_regions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@ PACKAGES="
 gcc make pkg-config python3 time
 libvncserver-dev libsdl2-dev zlib1g-dev libcmocka-dev libpng-dev
 qemu-system-x86 vncsnapshot netpbm
+xvfb x11-apps xdotool
 "
 
 missing=""

@@ -19,8 +19,9 @@ Usage:
 
 Tables:
   qnum-set2   devices/keymap_qnum_set2.c: qnum -> AT scan code set 2
+  usb-qnum    sdl/usb_qnum.c: USB HID keyboard usage (= SDL_Scancode) -> qnum
 
-To add a table (for example keysym -> qnum for VNC), write an emitter that
+To add a table, write an emitter that
 takes a Keymap and the command line and returns the file text, and add it to
 TABLES; Keymap already loads every column by its header name.
 """
@@ -78,6 +79,9 @@ class Keymap:
             raise SystemExit("%s: missing columns %s" % (path, ", ".join(missing)))
         self.columns = {name: {} for name in header}
         self.names = {}
+        # Each row as {column: value}, in CSV order, for tables keyed by
+        # another column (several rows may share a Linux keycode).
+        self.rows = []
         for lineno, row in enumerate(reader, start=2):
             if len(row) != len(header):
                 raise SystemExit("%s:%d: %d columns, header has %d"
@@ -86,26 +90,34 @@ class Keymap:
             if not isinstance(linux, int):
                 raise SystemExit("%s:%d: bad Linux keycode" % (path, lineno))
             self.names[linux] = row[header.index(COL_LINUX_NAME)] or "unnamed"
+            cells = {}
             for name, cell in zip(header, row):
                 value = parse_code(cell)
                 if value is not None:
                     self.columns[name][linux] = value
+                    cells[name] = value
+            self.rows.append(cells)
         self.qnum_to_linux = self._derive_qnums()
+
+    def qnum_of(self, linux):
+        """The qnum of a Linux keycode (from its merged set-1 code), or None."""
+        set1 = self.columns[COL_SET1].get(linux)
+        if set1 is None:
+            return None
+        if set1 in HANJA_HANGEUL_SET1:
+            return set1 & 0x7F
+        if set1 > 0x7F:
+            if set1 & ~0x7F != 0xE000:
+                raise SystemExit("key %d: set-1 code 0x%x is neither 0xE0xx nor "
+                                 "Hanja/Hangeul" % (linux, set1))
+            return 0x80 | (set1 & 0x7F)
+        return set1
 
     def _derive_qnums(self):
         qnums = {}
         # Rows in Linux keycode order, as keymap-gen visits them.
-        for linux, set1 in sorted(self.columns[COL_SET1].items()):
-            if set1 in HANJA_HANGEUL_SET1:
-                qnum = set1 & 0x7F
-            elif set1 > 0x7F:
-                if set1 & ~0x7F != 0xE000:
-                    raise SystemExit("key %d: set-1 code 0x%x is neither 0xE0xx nor "
-                                     "Hanja/Hangeul" % (linux, set1))
-                qnum = 0x80 | (set1 & 0x7F)
-            else:
-                qnum = set1
-            qnums[qnum] = linux
+        for linux in sorted(self.columns[COL_SET1]):
+            qnums[self.qnum_of(linux)] = linux
         if QNUM_PRINT in qnums:
             qnums[QNUM_PRINT_ALIAS] = qnums[QNUM_PRINT]
         return qnums
@@ -150,8 +162,49 @@ def emit_qnum_set2(keymap, args):
     return "\n".join(lines) + "\n"
 
 
+# USB HID usages of the keyboard page (0x07) are below 256, the keys end at
+# 0xE7 (Right GUI; HID Usage Tables: 0xE8-0xFFFF reserved). keycodemapdb's
+# column also carries Linux's made-up usages 0xE8-0xFB for media keys
+# (hid-input.c), duplicates of real ones (0x80 and 0xED are both Volume Up)
+# that no USB keyboard and no SDL scancode uses: left out.
+USB_USAGE_COUNT = 256
+USB_USAGE_LAST_KEY = 0xE7
+
+
+def emit_usb_qnum(keymap, args):
+    """USB usage -> qnum, as keymap-gen's "from" maps do it: every row's USB
+    code maps to that row's Linux key (a later row wins), whose qnum comes from
+    its merged set-1 code. SDL_Scancode values are these USB usages."""
+    usb_to_linux = {}
+    for row in keymap.rows:
+        usb = row.get(COL_USB)
+        if usb is None:
+            continue
+        if not isinstance(usb, int) or not 0 < usb < USB_USAGE_COUNT:
+            raise SystemExit("USB code %r is not a usage 1..%d" % (usb, USB_USAGE_COUNT - 1))
+        if usb <= USB_USAGE_LAST_KEY:
+            usb_to_linux[usb] = row[COL_LINUX]
+    lines = [
+        c_header_comment(keymap, args,
+                         "USB HID keyboard usage (page 0x07; SDL_Scancode has the same "
+                         "numbers) ->\n * QEMU qnum (0: no key)."),
+        '#include "sdl/usb_qnum.h"',
+        "",
+        "const uint8_t sdl_usb_to_qnum[USB_QNUM_COUNT] = {",
+    ]
+    for usb in sorted(usb_to_linux):
+        linux = usb_to_linux[usb]
+        qnum = keymap.qnum_of(linux)
+        if qnum is None:
+            continue
+        lines.append("\t[0x%02x] = 0x%02x, /* %s */" % (usb, qnum, keymap.names[linux]))
+    lines.append("};")
+    return "\n".join(lines) + "\n"
+
+
 TABLES = {
     "qnum-set2": emit_qnum_set2,
+    "usb-qnum": emit_usb_qnum,
 }
 
 

@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "display/share.h"
 #include "display/tracker.h"
 #include "hypervisor/log.h"
 #include "hypervisor/stack_sizes.h"
@@ -57,8 +58,9 @@
 #define VNC_GREEN_SHIFT 8
 #define VNC_BLUE_SHIFT  0
 
-/* stop eventfd, IPv4 and IPv6 listening sockets, clients. */
-#define VNC_POLL_FDS (3 + VNC_MAX_CLIENTS)
+/* stop eventfd, the share's activity eventfd, IPv4 and IPv6 listening
+ * sockets, clients. */
+#define VNC_POLL_FDS (4 + VNC_MAX_CLIENTS)
 
 /* How often a client whose message is only partly here is looked at again
  * (it cannot be polled for "more data": its socket stays readable). */
@@ -74,6 +76,7 @@ struct vnc_client {
 struct vnc_server {
 	rfbScreenInfoPtr screen;
 	struct tracker *tracker;
+	struct display_share *share;   /* NULL: VNC is the tracker's only reader */
 	struct vnc_input input;
 	struct vnc_schedule schedule;
 	struct thread *thread;
@@ -255,7 +258,9 @@ static void vnc_resize(struct vnc_server *s)
 static void vnc_refresh(struct vnc_server *s)
 {
 	size_t n = 0;
-	enum tracker_result r = tracker_refresh(s->tracker, s->rects, VNC_MAX_RECTS, &n);
+	enum tracker_result r = s->share ?
+		display_share_refresh(s->share, s->rects, VNC_MAX_RECTS, &n) :
+		tracker_refresh(s->tracker, s->rects, VNC_MAX_RECTS, &n);
 	bool changed = false;
 
 	s->stats.refreshes++;
@@ -365,6 +370,8 @@ static nfds_t vnc_poll_set(struct vnc_server *s, struct pollfd *fds, bool *waiti
 
 	*waiting = false;
 	fds[n++] = (struct pollfd){ .fd = s->stop_efd, .events = POLLIN };
+	fds[n++] = (struct pollfd){ .fd = s->share ? display_share_activity_fd(s->share) : -1,
+				    .events = POLLIN };
 	if (s->screen->listenSock >= 0)
 		fds[n++] = (struct pollfd){ .fd = s->screen->listenSock, .events = POLLIN };
 	if (s->screen->listen6Sock >= 0)
@@ -388,7 +395,9 @@ static void *vnc_thread_main(void *arg)
 
 	for (;;) {
 		uint64_t now = log_now_ms();
-		int timeout = s->clients ? (int)vnc_schedule_wait_ms(&s->schedule, now) : -1;
+		/* Nobody to show the screen to: no refresh at all. */
+		const bool watched = s->clients || s->share;
+		int timeout = watched ? (int)vnc_schedule_wait_ms(&s->schedule, now) : -1;
 		bool waiting;
 		nfds_t n = vnc_poll_set(s, fds, &waiting);
 
@@ -401,7 +410,9 @@ static void *vnc_thread_main(void *arg)
 		}
 		if (fds[0].revents)
 			break;
-		if (s->clients && vnc_schedule_wait_ms(&s->schedule, log_now_ms()) == 0)
+		if (fds[1].revents && display_share_take_activity(s->share))
+			vnc_schedule_activity(&s->schedule, log_now_ms());
+		if (watched && vnc_schedule_wait_ms(&s->schedule, log_now_ms()) == 0)
 			vnc_refresh(s);
 		vnc_gate_hold(s);
 		rfbProcessEvents(s->screen, 0);
@@ -504,6 +515,7 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 		return -ENOMEM;
 	}
 	s->tracker = tracker;
+	s->share = cfg->share;
 	s->input.sink = input;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
 	snprintf(s->listen_addr, sizeof(s->listen_addr), family == AF_INET6 ? "[%s]:%u" : "%s:%u",

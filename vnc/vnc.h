@@ -7,7 +7,9 @@
  * mode (we call rfbProcessEvents), so it never starts threads of its own.
  * That thread alone touches the rfbScreen, the tracker and the per-client
  * state. Other threads only call vnc_stop() (an eventfd) and, once the thread
- * is joined, vnc_print_stats().
+ * is joined, vnc_print_stats(); with a display share (--sdl) the window also
+ * copies from the tracker's shadow, under the share's lock, which the vnc
+ * thread holds while it refreshes (display/share.h).
  *
  * Each loop: poll() on the stop eventfd, the listening sockets and every
  * client socket, with a timeout that ends at the next refresh (vnc/schedule.h;
@@ -27,6 +29,7 @@
 
 #include "devices/input.h"
 
+struct display_share;
 struct tracker;
 struct vnc_server;
 
@@ -53,6 +56,11 @@ struct vnc_config {
 	const char *host;      /* numeric IPv4 or IPv6 address to listen on */
 	uint16_t port;
 	const char *desktop_name;
+	/* Optional (--sdl): another frontend reads the tracker's changes. The
+	 * vnc thread then refreshes through display_share_refresh(), also while
+	 * no client is connected, and refreshes sooner after the share's
+	 * activity fd fires (input in the other frontend). */
+	struct display_share *share;
 };
 
 struct vnc_stats {
