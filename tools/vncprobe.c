@@ -23,11 +23,45 @@
  *     --pointer X,Y,MASK after the keys, a PointerEvent (repeatable, in order)
  *     --png FILE         save the final picture as an RGB PNG
  *     --timeout S        give up after S seconds, connecting included (default 10)
+ *     --retry-ms N       wait N ms between connection attempts (default 100)
+ *     --t0 SECONDS       a CLOCK_REALTIME instant (bash's $EPOCHREALTIME,
+ *                        Python's time.time()) taken just before the server
+ *                        was started: connect_ms, first_update_ms and met_ms
+ *                        are then measured from it instead of from the
+ *                        probe's own start (time from start to first frame)
+ *     --latency N        key-to-photon latency: after the first picture (and
+ *                        once every --expect holds), N times: send one key
+ *                        event (press and release alternate), time until an
+ *                        update arrives after which the picture differs
+ *                        from the picture at the moment of sending, then
+ *                        pause; every event is one sample
+ *     --latency-key KEYSYM  the key for --latency (default 0x61, 'a')
+ *     --latency-pause MS pause after each sample, plus a pseudo-random
+ *                        0..MS/2 (fixed seed) so the events do not lock to
+ *                        the server's refresh phase (default 60)
+ *     --latency-timeout S  a sample that sees no change within S seconds is
+ *                        counted as missed (default 2)
+ *     --reconnect        when the server drops the connection before the
+ *                        goals are met, connect again (within --timeout)
+ *                        and start over; reconnects= says how often. (QEMU
+ *                        sends its Extended Key Event ack with the new
+ *                        size before the DesktopSize of a resize that
+ *                        happens while a client connects; libvncclient
+ *                        then drops the connection: "Rect too large".)
  *     --verbose          libvncclient's own log on stderr
  *
  * Besides counts and rates the output has max_gap_ms, the longest time
  * between two updates (or since the last one, at the end): how long the
- * server stalled this client.
+ * server stalled this client; met_ms, when every goal was met (-1: never);
+ * and steady_seconds, steady_updates, steady_bytes, steady_pixels: the
+ * time, updates, bytes received and rectangle pixels after the end of the
+ * first update that carried pixels (the whole screen), counting only
+ * updates with pixels (not e.g. an Extended Key Event ack): per-update
+ * sizes and rates without the connection and the first full screen.
+ * --latency adds latency_samples, latency_missed, latency_min_ms,
+ * latency_p50_ms, latency_p90_ms, latency_p99_ms, latency_max_ms,
+ * latency_mean_ms (nearest-rank percentiles) and latency_ms, every sample
+ * in order.
  *
  * Exit status: 0 every goal met, 1 a goal not met in time (the output says
  * which), 2 usage, 3 could not connect, 4 connection lost.
@@ -43,6 +77,7 @@
 #include <rfb/rfbclient.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +91,9 @@
 #define PROBE_MAX_POINTER 32
 #define PROBE_RETRY_MS   100
 #define PROBE_WAIT_USEC  50000
+#define PROBE_MAX_LATENCY 10000
+#define PROBE_LATENCY_KEY 0x61      /* 'a' */
+#define PROBE_LATENCY_PAUSE_MS 60
 
 enum { EXIT_PASS = 0, EXIT_GOAL = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3, EXIT_LOST = 4 };
 
@@ -91,8 +129,16 @@ struct probe {
 	bool count_changes;
 	const char *png_path;
 	double timeout;
+	int retry_ms;
+	double t0;                /* CLOCK_MONOTONIC origin of the *_ms times */
+	int latency_n;            /* --latency: samples wanted (0: off) */
+	uint32_t latency_key;
+	int latency_pause_ms;
+	double latency_timeout;
+	bool reconnect;
+	int reconnects;           /* connections lost and made again (--reconnect) */
 	bool verbose;
-	/* results */
+	/* results (from t_start on; --reconnect clears all but t_start) */
 	double t_start, t_connected, t_first_update, t_receive_start, t_last_update;
 	double max_gap;           /* longest wait between two updates */
 	long updates, rects, resizes, changed_updates;
@@ -100,16 +146,64 @@ struct probe {
 	bool have_hash;
 	bool keys_sent;
 	double t_keys_sent;
+	double t_met;
+	/* "Picture" updates carry pixels: a server may also send updates with
+	 * pseudo-rectangles only (the Extended Key Event ack) */
+	uint64_t update_pixels;   /* pixels of the update being received */
+	uint64_t consumed;        /* bytes libvncclient had read at the last rect */
+	bool in_update;           /* a rect of the current update was seen */
+	double t_first_picture;   /* end of the first picture update (0: none yet) */
+	uint64_t bytes_first;     /* received by then */
+	long steady_updates;      /* picture updates after the first one */
+	uint64_t steady_pixels;   /* and their pixels */
+	/* --latency */
+	bool lat_waiting;         /* an event was sent, its change not yet seen */
+	bool lat_key_down;        /* the latency key is held */
+	uint64_t lat_baseline;    /* picture hash when the event was sent */
+	double lat_t_sent, lat_next;
+	int lat_events, lat_missed, lat_n;
+	double *lat_ms;
+	uint32_t lat_rand;
 };
 
-static struct probe P = { .encodings = "raw", .quality = -1, .bpp = 32, .timeout = 10.0 };
+static struct probe P = { .encodings = "raw", .quality = -1, .bpp = 32, .timeout = 10.0,
+			  .retry_ms = PROBE_RETRY_MS, .latency_key = PROBE_LATENCY_KEY,
+			  .latency_pause_ms = PROBE_LATENCY_PAUSE_MS, .latency_timeout = 2.0,
+			  .lat_rand = 12345 };
 
-static double now_s(void)
+static void __attribute__((noreturn)) usage(const char *why);
+
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+/* --t0 takes "SECONDS.FRACTION"; bash prints $EPOCHREALTIME with the
+ * locale's decimal separator. Returns the instant on CLOCK_MONOTONIC. */
+static double parse_t0(const char *text)
+{
+	char buf[64], *end, *comma;
+	double real;
+
+	if (strlen(text) >= sizeof(buf))
+		usage("bad --t0");
+	strcpy(buf, text);
+	comma = strchr(buf, ',');
+	if (comma)
+		*comma = '.';
+	errno = 0;
+	real = strtod(buf, &end);
+	if (errno || *end || end == buf || real <= 0)
+		usage("bad --t0 (want CLOCK_REALTIME seconds, e.g. $EPOCHREALTIME)");
+	return real - (clock_s(CLOCK_REALTIME) - now_s());
 }
 
 static void quiet_log(const char *fmt, ...)
@@ -253,6 +347,34 @@ static void parse_args(int argc, char **argv)
 			P.timeout = atof(v);
 			if (P.timeout <= 0)
 				usage("bad --timeout");
+		} else if (!strcmp(a, "--retry-ms")) {
+			NEED_VALUE();
+			P.retry_ms = (int)parse_u32(v, "bad --retry-ms");
+			if (P.retry_ms < 1 || P.retry_ms > 10000)
+				usage("--retry-ms must be 1..10000");
+		} else if (!strcmp(a, "--t0")) {
+			NEED_VALUE();
+			P.t0 = parse_t0(v);
+		} else if (!strcmp(a, "--latency")) {
+			NEED_VALUE();
+			P.latency_n = (int)parse_u32(v, "bad --latency");
+			if (P.latency_n < 1 || P.latency_n > PROBE_MAX_LATENCY)
+				usage("--latency must be 1..10000");
+		} else if (!strcmp(a, "--latency-key")) {
+			NEED_VALUE();
+			P.latency_key = parse_u32(v, "bad --latency-key");
+		} else if (!strcmp(a, "--latency-pause")) {
+			NEED_VALUE();
+			P.latency_pause_ms = (int)parse_u32(v, "bad --latency-pause");
+			if (P.latency_pause_ms > 60000)
+				usage("--latency-pause must be 0..60000");
+		} else if (!strcmp(a, "--latency-timeout")) {
+			NEED_VALUE();
+			P.latency_timeout = atof(v);
+			if (P.latency_timeout <= 0)
+				usage("bad --latency-timeout");
+		} else if (!strcmp(a, "--reconnect")) {
+			P.reconnect = true;
 		} else if (!strcmp(a, "--verbose")) {
 			P.verbose = true;
 		} else if (a[0] == '-') {
@@ -267,8 +389,12 @@ static void parse_args(int argc, char **argv)
 	}
 	if (!have_target)
 		usage("no HOST:PORT given");
-	if (P.bpp != 32 && (P.n_expect || P.png_path || P.count_changes))
-		usage("--expect, --png and --count-changes need --bpp 32");
+	if (P.bpp != 32 && (P.n_expect || P.png_path || P.count_changes || P.latency_n))
+		usage("--expect, --png, --count-changes and --latency need --bpp 32");
+	if (P.latency_n && (P.n_keys || P.n_pointer))
+		usage("--latency sends its own keys: no --key, --ext-key or --pointer with it");
+	if (P.reconnect && (P.latency_n || P.n_keys || P.n_pointer))
+		usage("--reconnect cannot be combined with input (--latency, --key, --ext-key, --pointer)");
 }
 
 static uint32_t pixel_at(rfbClient *cl, int x, int y)
@@ -311,21 +437,57 @@ static uint64_t picture_hash(rfbClient *cl)
 	return h;
 }
 
+static uint64_t socket_bytes_received(rfbClient *cl);
+
 static void on_update_rect(rfbClient *cl, int x, int y, int w, int h)
 {
-	(void)cl; (void)x; (void)y; (void)w; (void)h;
+	uint64_t consumed = socket_bytes_received(cl) - (uint64_t)cl->buffered;
+	/* Since the previous rect: a rect header (12 bytes), before the first
+	 * rect of an update the update header (4), then the payload. Pseudo
+	 * rects (the Extended Key Event ack, DesktopSize) have none, though
+	 * libvncclient reports them here with the screen's size. */
+	uint64_t overhead = P.in_update ? 12 : 16;
+
+	(void)x; (void)y;
 	P.rects++;
+	if (w > 0 && h > 0 && consumed > P.consumed + overhead)
+		P.update_pixels += (uint64_t)w * (uint64_t)h;
+	P.consumed = consumed;
+	P.in_update = true;
+}
+
+/* --latency: an update arrived at t while an event waits for its change. */
+static void latency_update(rfbClient *cl, double t)
+{
+	if (!P.lat_waiting || picture_hash(cl) == P.lat_baseline)
+		return;
+	P.lat_ms[P.lat_n++] = (t - P.lat_t_sent) * 1000;
+	P.lat_waiting = false;
+	P.lat_rand = P.lat_rand * 1103515245u + 12345u;
+	P.lat_next = t + (P.latency_pause_ms + (double)((P.lat_rand >> 8) %
+			  (unsigned)(P.latency_pause_ms / 2 + 1))) / 1000;
 }
 
 static void on_update_done(rfbClient *cl)
 {
 	double t = now_s();
 
+	P.in_update = false;
 	if (!P.updates++)
 		P.t_first_update = t;
 	else if (t - P.t_last_update > P.max_gap)
 		P.max_gap = t - P.t_last_update;
 	P.t_last_update = t;
+	if (P.update_pixels) {
+		if (!P.t_first_picture) {
+			P.t_first_picture = t;
+			P.bytes_first = socket_bytes_received(cl);
+		} else {
+			P.steady_updates++;
+			P.steady_pixels += P.update_pixels;
+		}
+		P.update_pixels = 0;
+	}
 	if (P.count_changes) {
 		uint64_t h = picture_hash(cl);
 		if (P.have_hash && h != P.last_hash)
@@ -333,6 +495,8 @@ static void on_update_done(rfbClient *cl)
 		P.last_hash = h;
 		P.have_hash = true;
 	}
+	if (P.latency_n)
+		latency_update(cl, t);
 }
 
 static rfbBool on_resize(rfbClient *cl)
@@ -390,7 +554,7 @@ static rfbClient *probe_connect(void)
 				P.port, P.timeout);
 			exit(EXIT_CONNECT);
 		}
-		usleep(PROBE_RETRY_MS * 1000);
+		usleep((useconds_t)P.retry_ms * 1000);
 	}
 }
 
@@ -479,9 +643,92 @@ static int save_png(rfbClient *cl, const char *path)
  * still queued on its side. */
 #define PROBE_LINGER_S 0.3
 
+/* --latency: sends the next event when it is due, gives up on one that saw
+ * no change in time, releases the key when done. */
+static void latency_step(rfbClient *cl, double now)
+{
+	bool down;
+
+	if (P.lat_waiting) {
+		if (now - P.lat_t_sent < P.latency_timeout)
+			return;
+		P.lat_missed++;
+		P.lat_waiting = false;
+		P.lat_next = now;
+	}
+	if (P.lat_n + P.lat_missed >= P.latency_n) {
+		if (P.lat_key_down) {
+			if (!SendKeyEvent(cl, P.latency_key, FALSE))
+				return;
+			P.lat_key_down = false;
+		}
+		if (!P.keys_sent) {
+			P.keys_sent = true;
+			P.t_keys_sent = now;
+		}
+		return;
+	}
+	if (now < P.lat_next)
+		return;
+	down = !P.lat_key_down;
+	P.lat_baseline = picture_hash(cl);
+	P.lat_t_sent = now_s();
+	if (!SendKeyEvent(cl, P.latency_key, down ? TRUE : FALSE)) {
+		printf("latency key 0x%x failed\n", P.latency_key);
+		fflush(stdout);
+		exit(EXIT_LOST);
+	}
+	P.lat_key_down = down;
+	P.lat_waiting = true;
+	P.lat_events++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: the smallest sample with at least pct% of them at or below. */
+static double percentile(const double *sorted, int n, double pct)
+{
+	int rank = (int)(pct / 100.0 * n + 0.999999);
+
+	if (rank < 1)
+		rank = 1;
+	return sorted[(rank > n ? n : rank) - 1];
+}
+
+static void latency_report(void)
+{
+	double *sorted, sum = 0;
+
+	printf("latency_samples=%d\nlatency_missed=%d\n", P.lat_n, P.lat_missed);
+	if (!P.lat_n)
+		return;
+	sorted = malloc(sizeof(double) * (size_t)P.lat_n);
+	if (!sorted)
+		return;
+	memcpy(sorted, P.lat_ms, sizeof(double) * (size_t)P.lat_n);
+	qsort(sorted, (size_t)P.lat_n, sizeof(double), cmp_double);
+	for (int i = 0; i < P.lat_n; i++)
+		sum += sorted[i];
+	printf("latency_min_ms=%.1f\nlatency_p50_ms=%.1f\nlatency_p90_ms=%.1f\n"
+	       "latency_p99_ms=%.1f\nlatency_max_ms=%.1f\nlatency_mean_ms=%.1f\n", sorted[0],
+	       percentile(sorted, P.lat_n, 50), percentile(sorted, P.lat_n, 90),
+	       percentile(sorted, P.lat_n, 99), sorted[P.lat_n - 1], sum / P.lat_n);
+	printf("latency_ms=");
+	for (int i = 0; i < P.lat_n; i++)
+		printf("%s%.1f", i ? "," : "", P.lat_ms[i]);
+	printf("\n");
+	free(sorted);
+}
+
 static bool goals_met(rfbClient *cl, double now)
 {
-	if ((P.n_keys || P.n_pointer) && (!P.keys_sent || now - P.t_keys_sent < PROBE_LINGER_S))
+	if ((P.n_keys || P.n_pointer || P.latency_n) &&
+	    (!P.keys_sent || now - P.t_keys_sent < PROBE_LINGER_S))
 		return false;
 	if (P.updates < 1 || P.updates < P.updates_wanted)
 		return false;
@@ -502,34 +749,83 @@ int main(int argc, char **argv)
 	uint64_t bytes;
 	int status;
 
+	P.t_start = now_s();
 	parse_args(argc, argv);
+	if (!P.t0)
+		P.t0 = P.t_start;
+	if (P.latency_n) {
+		P.lat_ms = calloc((size_t)P.latency_n, sizeof(double));
+		if (!P.lat_ms) {
+			fprintf(stderr, "vncprobe: out of memory\n");
+			return EXIT_USAGE;
+		}
+	}
 	if (!P.verbose) {
 		rfbClientLog = quiet_log;
 		rfbClientErr = quiet_log;
 	}
-	P.t_start = now_s();
 	cl = probe_connect();
 	P.t_connected = now_s();
+	P.consumed = socket_bytes_received(cl) - (uint64_t)cl->buffered;
 	P.t_receive_start = P.t_connected;
 	end = P.t_start + P.timeout + P.seconds;
+	if (P.latency_n) {
+		int one = 1;
+
+		/* A key event must not wait behind Nagle for an ACK of the last
+		 * update request: viewers send input at once. */
+		setsockopt(cl->sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		end += P.latency_n * (P.latency_timeout + 1.5 * P.latency_pause_ms / 1000.0);
+	}
 
 	while ((t = now_s()) < end) {
+		long wait_us = PROBE_WAIT_USEC;
+		int n;
+
+		/* Wake up in time for the next latency event. */
+		if (P.latency_n && P.t_first_picture && !P.lat_waiting && (P.lat_events || !P.n_expect) &&
+		    P.lat_n + P.lat_missed < P.latency_n) {
+			double due = P.lat_next - t;
+			if (due <= 0)
+				wait_us = 0;
+			else if (due * 1e6 < wait_us)
+				wait_us = (long)(due * 1e6) + 1;
+		}
 		/* libvncclient reads ahead: a message already in its buffer does not
 		 * make the socket readable, so WaitForMessage would sit on it. */
-		int n = cl->buffered ? 1 : WaitForMessage(cl, PROBE_WAIT_USEC);
+		n = cl->buffered ? 1 : WaitForMessage(cl, (unsigned int)wait_us);
 
 		if (n < 0) {
 			lost = true;
 			break;
 		}
 		if (n > 0 && !HandleRFBServerMessage(cl)) {
+			if (P.reconnect && now_s() < P.t_start + P.timeout) {
+				double t_start = P.t_start;
+
+				free(cl->frameBuffer);
+				cl->frameBuffer = NULL;
+				rfbClientCleanup(cl);
+				memset(&P.t_start, 0, sizeof(P) - offsetof(struct probe, t_start));
+				P.t_start = t_start;
+				P.reconnects++;
+				cl = probe_connect();
+				P.t_connected = now_s();
+				P.t_receive_start = P.t_connected;
+				P.consumed = socket_bytes_received(cl) - (uint64_t)cl->buffered;
+				continue;
+			}
 			lost = true;
 			break;
 		}
 		if (P.updates > 0 && !P.keys_sent && (P.n_keys || P.n_pointer))
 			send_keys(cl);
+		if (P.latency_n && P.t_first_picture && (!P.n_expect || P.lat_events ||
+							 expectations_hold(cl)))
+			latency_step(cl, now_s());
 		if (goals_met(cl, now_s())) {
 			met = true;
+			P.t_met = now_s();
 			break;
 		}
 	}
@@ -541,8 +837,8 @@ int main(int argc, char **argv)
 	if (P.n_expect)
 		expectations_hold(cl);
 
-	printf("connect_ms=%.0f\n", (P.t_connected - P.t_start) * 1000);
-	printf("first_update_ms=%.0f\n", P.updates ? (P.t_first_update - P.t_start) * 1000 : -1.0);
+	printf("connect_ms=%.0f\n", (P.t_connected - P.t0) * 1000);
+	printf("first_update_ms=%.0f\n", P.updates ? (P.t_first_update - P.t0) * 1000 : -1.0);
 	printf("width=%d\nheight=%d\nresizes=%ld\n", cl->width, cl->height, P.resizes);
 	printf("updates=%ld\nrects=%ld\nbytes=%llu\n", P.updates, P.rects,
 	       (unsigned long long)bytes);
@@ -552,6 +848,19 @@ int main(int argc, char **argv)
 	printf("mbytes_per_s=%.2f\n", (double)bytes / 1e6 / (t - P.t_receive_start));
 	if (P.count_changes)
 		printf("changed_updates=%ld\n", P.changed_updates);
+	printf("met_ms=%.1f\n", met ? (P.t_met - P.t0) * 1000 : -1.0);
+	if (P.reconnect)
+		printf("reconnects=%d\n", P.reconnects);
+	printf("steady_seconds=%.3f\nsteady_updates=%ld\nsteady_bytes=%llu\nsteady_pixels=%llu\n",
+	       P.t_first_picture ? t - P.t_first_picture : 0.0, P.steady_updates,
+	       (unsigned long long)(P.t_first_picture && bytes > P.bytes_first ?
+				    bytes - P.bytes_first : 0),
+	       (unsigned long long)P.steady_pixels);
+	if (P.latency_n) {
+		latency_report();
+		if (P.lat_missed)
+			met = false;
+	}
 	for (int i = 0; i < P.n_expect; i++) {
 		const struct probe_expect *e = &P.expect[i];
 		printf("expect %d,%d want=%06X got=%06X %s\n", e->x, e->y, e->rgb,
@@ -569,5 +878,6 @@ int main(int argc, char **argv)
 	free(cl->frameBuffer);
 	cl->frameBuffer = NULL;
 	rfbClientCleanup(cl);
+	free(P.lat_ms);
 	return status;
 }
