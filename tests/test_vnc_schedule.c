@@ -34,6 +34,11 @@ static void test_vnc_schedule_backs_off_when_static_up_to_the_maximum(void **sta
 	uint64_t t = 0;
 	(void)state;
 	vnc_schedule_reset(&s, 0);
+	/* A few empty refreshes are forgiven (a 60 fps guest against a 16 ms tick). */
+	for (int i = 0; i < VNC_REFRESH_IDLE_GRACE; i++) {
+		vnc_schedule_refreshed(&s, t, false);
+		assert_int_equal(s.interval_ms, VNC_REFRESH_MIN_MS);
+	}
 	vnc_schedule_refreshed(&s, t, false);
 	assert_int_equal(s.interval_ms, VNC_REFRESH_MIN_MS + VNC_REFRESH_IDLE_STEP_MS);
 	for (int i = 0; i < 200; i++) {
@@ -46,6 +51,20 @@ static void test_vnc_schedule_backs_off_when_static_up_to_the_maximum(void **sta
 	/* A change brings it straight back. */
 	vnc_schedule_refreshed(&s, t, true);
 	assert_int_equal(vnc_schedule_wait_ms(&s, t), VNC_REFRESH_MIN_MS);
+}
+
+static void test_vnc_schedule_single_empty_refresh_keeps_the_minimum(void **state)
+{
+	struct vnc_schedule s;
+	uint64_t t = 0;
+	(void)state;
+	vnc_schedule_reset(&s, 0);
+	/* One miss in every 30 refreshes, as a 60 fps guest gives: never backs off. */
+	for (int i = 0; i < 300; i++) {
+		vnc_schedule_refreshed(&s, t, i % 30 != 0);
+		assert_int_equal(s.interval_ms, VNC_REFRESH_MIN_MS);
+		t = s.next_ms;
+	}
 }
 
 static void test_vnc_schedule_input_shortens_a_long_wait(void **state)
@@ -76,6 +95,7 @@ int main(void)
 		cmocka_unit_test(test_vnc_schedule_reset_refreshes_at_once),
 		cmocka_unit_test(test_vnc_schedule_keeps_minimum_while_changing),
 		cmocka_unit_test(test_vnc_schedule_backs_off_when_static_up_to_the_maximum),
+		cmocka_unit_test(test_vnc_schedule_single_empty_refresh_keeps_the_minimum),
 		cmocka_unit_test(test_vnc_schedule_input_shortens_a_long_wait),
 		cmocka_unit_test(test_vnc_schedule_input_never_delays_a_due_refresh),
 	};
