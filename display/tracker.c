@@ -44,6 +44,7 @@ static void grid_free(struct tracker_grid *g)
 	free(g->row_masks);
 	free(g->tile_rows_marked);
 	free(g->rects);
+	free(g->boxes);
 	free(g->active);
 	free(g->next_active);
 	memset(g, 0, sizeof(*g));
@@ -59,12 +60,16 @@ static int grid_alloc(struct tracker_grid *g, uint32_t width, uint32_t height)
 	g->row_masks = calloc(tiles, sizeof(*g->row_masks));
 	g->tile_rows_marked = calloc((g->tiles_y + 63) / 64, sizeof(uint64_t));
 	g->rects = calloc(tiles, sizeof(*g->rects));
+	g->boxes = malloc(tiles * sizeof(*g->boxes));
 	g->active = calloc(g->tiles_x, sizeof(*g->active));
 	g->next_active = calloc(g->tiles_x, sizeof(*g->next_active));
-	if (!g->row_masks || !g->tile_rows_marked || !g->rects || !g->active || !g->next_active) {
+	if (!g->row_masks || !g->tile_rows_marked || !g->rects || !g->boxes || !g->active ||
+	    !g->next_active) {
 		grid_free(g);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < tiles; i++)
+		g->boxes[i] = (struct tracker_box){ .x0 = UINT16_MAX, .y0 = UINT16_MAX };
 	return 0;
 }
 
@@ -230,6 +235,33 @@ static void convert_row(uint32_t *out, const uint8_t *src, uint32_t n, uint32_t 
 /* Bitset of the tiles of one tile row that changed. */
 #define TRACKER_ROW_TILE_WORDS ((DISPLAY_MAX_WIDTH / TRACKER_TILE_W + 64) / 64)
 
+/* Grows a tile's box by the differing pixels of one line: so a small change
+ * is sent as exactly its pixels, not whole tiles. Called only for lines that
+ * differ, before the shadow is updated. */
+static void box_add_line(struct tracker_box *b, const uint32_t *src, const uint32_t *shadow,
+			 uint32_t cols, uint32_t x, uint32_t y)
+{
+	uint32_t first = 0, last = cols - 1;
+
+	while (first < last && src[first] == shadow[first])
+		first++;
+	while (last > first && src[last] == shadow[last])
+		last--;
+	if (b->y0 == UINT16_MAX) {
+		*b = (struct tracker_box){ .x0 = (uint16_t)(x + first), .x1 = (uint16_t)(x + last),
+					   .y0 = (uint16_t)y, .y1 = (uint16_t)y };
+		return;
+	}
+	if (x + first < b->x0)
+		b->x0 = (uint16_t)(x + first);
+	if (x + last > b->x1)
+		b->x1 = (uint16_t)(x + last);
+	if (y < b->y0)
+		b->y0 = (uint16_t)y;
+	if (y > b->y1)
+		b->y1 = (uint16_t)y;
+}
+
 /*
  * Line y, tiles [tx0, tx1): compares with the shadow, copies the tiles that
  * differ and flags them in changed. Memory is walked along the line (not
@@ -269,6 +301,9 @@ static void compare_span(struct tracker *t, const uint8_t *src, uint32_t y, uint
 		bool differs = memcmp(s, d, bytes) != 0;
 		if (differs) {
 			changed[tx / 64] |= 1ull << (tx % 64);
+			box_add_line(&t->grid.boxes[(size_t)(y / TRACKER_TILE_H) * t->grid.tiles_x + tx],
+				     (const uint32_t *)(const void *)s, (const uint32_t *)(const void *)d,
+				     cols, x, y);
 			if (!direct)
 				memcpy(d, s, bytes);
 			else if (copy_from == UINT32_MAX)
@@ -378,6 +413,35 @@ static size_t compare_marked(struct tracker *t, const uint8_t *src)
 	return n;
 }
 
+/* Shrinks the pixel rect [*px0, *px1) x [*py0, *py1) covering tiles
+ * [tx0, tx1) x [ty0, ty1) to the union of their changed-pixel boxes, and
+ * empties those boxes. Keeps the tile rect when no box was recorded. */
+static void shrink_to_boxes(struct tracker_grid *g, uint32_t tx0, uint32_t ty0, uint32_t tx1,
+			    uint32_t ty1, uint32_t *px0, uint32_t *py0, uint32_t *px1,
+			    uint32_t *py1)
+{
+	uint32_t bx0 = UINT32_MAX, by0 = UINT32_MAX, bx1 = 0, by1 = 0;
+
+	for (uint32_t ty = ty0; ty < ty1; ty++)
+		for (uint32_t tx = tx0; tx < tx1; tx++) {
+			struct tracker_box *b = &g->boxes[(size_t)ty * g->tiles_x + tx];
+			if (b->y0 == UINT16_MAX)
+				continue;
+			bx0 = b->x0 < bx0 ? b->x0 : bx0;
+			by0 = b->y0 < by0 ? b->y0 : by0;
+			bx1 = b->x1 + 1u > bx1 ? b->x1 + 1u : bx1;
+			by1 = b->y1 + 1u > by1 ? b->y1 + 1u : by1;
+			*b = (struct tracker_box){ .x0 = UINT16_MAX, .y0 = UINT16_MAX };
+		}
+	if (by0 == UINT32_MAX)
+		return;
+	/* The boxes lie inside the tiles, but clip anyway: a rect never grows. */
+	*px0 = bx0 > *px0 ? bx0 : *px0;
+	*py0 = by0 > *py0 ? by0 : *py0;
+	*px1 = bx1 < *px1 ? bx1 : *px1;
+	*py1 = by1 < *py1 ? by1 : *py1;
+}
+
 /* Tile rects → pixel rects clipped to the surface; more than max_rects are
  * merged in order (they are sorted by top row, so neighbours merge) into
  * max_rects bounding boxes. */
@@ -403,6 +467,7 @@ static size_t emit_rects(struct tracker *t, size_t n, struct fb_rect *out, size_
 		uint32_t px1 = x1 * TRACKER_TILE_W, py1 = y1 * TRACKER_TILE_H;
 		px1 = px1 < t->width ? px1 : t->width;
 		py1 = py1 < t->height ? py1 : t->height;
+		shrink_to_boxes(&t->grid, x0, y0, x1, y1, &px0, &py0, &px1, &py1);
 		out[n_out++] = (struct fb_rect){ .x = px0, .y = py0, .w = px1 - px0, .h = py1 - py0 };
 	}
 	return n_out;
@@ -410,6 +475,11 @@ static size_t emit_rects(struct tracker *t, size_t n, struct fb_rect *out, size_
 
 static void full_rect(struct tracker *t, struct fb_rect *rects, size_t max_rects, size_t *n_rects)
 {
+	struct tracker_grid *g = &t->grid;
+
+	/* A full report covers every box a compare may have grown meanwhile. */
+	for (size_t i = 0; g->boxes && i < (size_t)g->tiles_x * g->tiles_y; i++)
+		g->boxes[i] = (struct tracker_box){ .x0 = UINT16_MAX, .y0 = UINT16_MAX };
 	if (max_rects == 0)
 		return;
 	rects[0] = (struct fb_rect){ .x = 0, .y = 0, .w = t->width, .h = t->height };

@@ -84,11 +84,17 @@ struct tracker_stats {
 };
 
 /* Per-geometry bookkeeping, replaced as a whole on a resize. */
+/* Pixel bounds of what changed inside one tile (x0 > x1: nothing yet). */
+struct tracker_box {
+	uint16_t x0, x1, y0, y1;
+};
+
 struct tracker_grid {
 	uint32_t tiles_x, tiles_y;
 	uint32_t *row_masks;        /* per tile: bit r = row r of the tile to compare */
 	uint64_t *tile_rows_marked; /* bit ty = some tile of tile row ty has a mask */
 	struct fb_rect *rects;      /* coalescing scratch in tile units, tiles_x * tiles_y */
+	struct tracker_box *boxes;  /* per tile: the changed pixels' bounds, tiles_x * tiles_y */
 	uint32_t *active;           /* rects ending on the previous tile row, by x */
 	uint32_t *next_active;
 };
