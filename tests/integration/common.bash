@@ -2,6 +2,10 @@
 BUILD=$(cd "${1:-build}" && pwd)
 FBVM="$BUILD/fbvm"
 GUESTS="$BUILD/guests"
+# This folder, for the shared Python helpers (rfb.py, pty_helpers.py) that
+# the tests' Python parts import through sys.path.
+TESTS_INTEGRATION=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export TESTS_INTEGRATION
 
 skip() { echo "skip: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }

@@ -10,15 +10,9 @@
 # scancode sequences that fbvm's keyboard tests expect.
 set -eu
 . "$(dirname "$0")/common.bash"
+. "$(dirname "$0")/qemu_common.bash"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-guest="$GUESTS/kbd-demo.elf"
-command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 missing (make deps installs it)"
-command -v python3 >/dev/null || fail "python3 missing (make deps installs it)"
-[ -f "$guest" ] || fail "$guest not built"
-tmp=$(mktemp -d)
-qemu_pid=
-cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+need_qemu_guest "$GUESTS/kbd-demo.elf"
 
 # --- pixel checker: the screen after n bytes, the last one b ---
 cat >"$tmp/check.c" <<'C'
@@ -97,98 +91,28 @@ cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/guests/kbd-demo" -I"$top/guests/
 #   keys SOCK EVENT...  RFB KeyEvents: +KEYSYM presses, -KEYSYM releases (hex)
 #   grab SOCK OUT       raw-encoded full frame: width, height (LE u32), XRGB8888
 cat >"$tmp/qemu.py" <<'PY'
-import socket, struct, sys, time
-
-def recvn(s, n):
-    b = b''
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError('connection closed')
-        b += c
-    return b
-
-def monitor(path, cmds):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.settimeout(10)
-    def prompt():
-        b = b''
-        while not b.endswith(b'(qemu) '):
-            b += s.recv(4096)
-        return b
-    prompt()
-    for c in cmds:
-        s.sendall(c.encode() + b'\n')
-        prompt()
-
-def vnc(path):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.settimeout(10)
-    recvn(s, 12)
-    s.sendall(b'RFB 003.008\n')
-    if 1 not in recvn(s, recvn(s, 1)[0]):
-        sys.exit('VNC server wants authentication')
-    s.sendall(b'\x01')
-    if struct.unpack('>I', recvn(s, 4))[0]:
-        sys.exit('VNC security handshake failed')
-    s.sendall(b'\x01')
-    w, h = struct.unpack('>HH', recvn(s, 4))
-    recvn(s, 16)
-    recvn(s, struct.unpack('>I', recvn(s, 4))[0])
-    # 32 bpp little-endian, red at bit 16: pixels arrive as XRGB8888 words.
-    s.sendall(struct.pack('>BxxxBBBBHHHBBBxxx', 0, 32, 24, 0, 1, 255, 255, 255, 16, 8, 0))
-    s.sendall(struct.pack('>BxHi', 2, 1, 0))
-    return s, w, h
-
-def frame(s, w, h):
-    s.sendall(struct.pack('>BBHHHH', 3, 0, 0, 0, w, h))
-    fb, got = bytearray(w * h * 4), 0
-    while got < w * h:
-        t = recvn(s, 1)[0]
-        if t == 2:
-            continue
-        if t == 1:
-            recvn(s, 5); recvn(s, struct.unpack('>H', recvn(s, 2))[0] * 6); continue
-        if t == 3:
-            recvn(s, struct.unpack('>xxxI', recvn(s, 7))[0]); continue
-        if t != 0:
-            sys.exit('unexpected VNC message %d' % t)
-        for _ in range(struct.unpack('>xH', recvn(s, 3))[0]):
-            x, y, rw, rh, enc = struct.unpack('>HHHHi', recvn(s, 12))
-            if enc != 0:
-                sys.exit('unexpected VNC encoding %d' % enc)
-            data = recvn(s, rw * rh * 4)
-            for r in range(rh):
-                o = ((y + r) * w + x) * 4
-                fb[o:o + rw * 4] = data[r * rw * 4:(r + 1) * rw * 4]
-            got += rw * rh
-    return fb
+import os, sys, time
+sys.path.insert(0, os.environ['TESTS_INTEGRATION'])
+import rfb
 
 cmd, path = sys.argv[1], sys.argv[2]
 if cmd == 'mon':
-    monitor(path, sys.argv[3:])
+    rfb.monitor(path, sys.argv[3:])
 elif cmd == 'keys':
-    s, w, h = vnc(path)
+    s, w, h = rfb.connect(path)
     for ev in sys.argv[3:]:
-        s.sendall(struct.pack('>BBxxI', 4, ev[0] == '+', int(ev[1:], 16)))
+        rfb.key(s, ev[0] == '+', int(ev[1:], 16))
         time.sleep(0.02)
-    frame(s, w, h)      # the server has handled every event before it answers
+    rfb.frame(s, w, h)  # the server has handled every event before it answers
 elif cmd == 'grab':
-    s, w, h = vnc(path)
-    open(sys.argv[3], 'wb').write(struct.pack('<II', w, h) + bytes(frame(s, w, h)))
+    s, w, h = rfb.connect(path)
+    rfb.save(sys.argv[3], *rfb.frame(s, w, h))
 PY
 
 # Starts the demo with args $1 on an i8042 (plus ramfb, monitor, VNC).
 start_qemu() {
-	rm -f "$tmp/vnc.sock" "$tmp/mon.sock" "$tmp/serial.txt"
-	qemu-system-x86_64 -machine microvm,accel=kvm:tcg,pit=on,pic=on,rtc=on -nodefaults \
-		-device i8042 -device ramfb -kernel "$guest" -append "$1" -display none \
-		-vnc "unix:$tmp/vnc.sock" -monitor "unix:$tmp/mon.sock,server=on,wait=off" \
-		-device isa-debug-exit,iobase=0x501,iosize=1 -serial "file:$tmp/serial.txt" \
-		</dev/null 2>"$tmp/qemu.err" &
-	qemu_pid=$!
+	qemu_start "${QEMU_MICROVM[@]}" -device i8042 -device ramfb -kernel "$guest" -append "$1" \
+		-monitor "unix:$tmp/mon.sock,server=on,wait=off"
 }
 
 # Waits (up to 10 s) until the serial output has at least $1 lines.
@@ -260,10 +184,7 @@ cat "$tmp/serial.txt"
 } | cmp - "$tmp/serial.txt" || fail "translate=0: serial output differs from the set-2 sequences"
 
 # 3. No i8042 (microvm has none unless asked): GUEST_EXIT_NO_DEVICE.
-run_limited 30 qemu-system-x86_64 -machine microvm,accel=kvm:tcg,pit=on,pic=on,rtc=on \
-	-nodefaults -device ramfb -kernel "$guest" -display none \
-	-device isa-debug-exit,iobase=0x501,iosize=1 -serial stdio \
-	</dev/null >"$tmp/nodev.out" 2>/dev/null
+qemu_run_stdio 30 "$tmp/nodev.out" "${QEMU_MICROVM[@]}" -device ramfb -kernel "$guest"
 cat "$tmp/nodev.out"
 [ "$rc" -eq 5 ] || fail "no i8042: exit status $rc, want 5"
 grep -qx "kbd-demo: error no i8042 controller: the output buffer never empties (status 0xff)" \

@@ -6,15 +6,9 @@
 # Guards the guest and the pattern contract that fbvm's display tests use.
 set -eu
 . "$(dirname "$0")/common.bash"
+. "$(dirname "$0")/qemu_common.bash"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-guest="$GUESTS/ramfb-demo.elf"
-command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 missing (make deps installs it)"
-command -v python3 >/dev/null || fail "python3 missing (make deps installs it)"
-[ -f "$guest" ] || fail "$guest not built"
-tmp=$(mktemp -d)
-qemu_pid=
-cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+need_qemu_guest "$GUESTS/ramfb-demo.elf"
 
 # --- pixel checker: renders the expected frame from pattern.h and font.h ---
 cat >"$tmp/check.c" <<'C'
@@ -132,73 +126,19 @@ cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/guests/ramfb-demo" -o "$tmp/chec
 # --- VNC client: RFB 3.8, no auth, raw encoding; writes width, height (LE
 # u32) and the XRGB8888 pixels ---
 cat >"$tmp/vnc.py" <<'PY'
-import socket, struct, sys
+import os, sys
+sys.path.insert(0, os.environ['TESTS_INTEGRATION'])
+import rfb
 
-def recvn(s, n):
-    b = b''
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError('VNC server closed the connection')
-        b += c
-    return b
-
-def grab(path, out):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.settimeout(10)
-    recvn(s, 12)
-    s.sendall(b'RFB 003.008\n')
-    types = recvn(s, recvn(s, 1)[0])
-    if 1 not in types:
-        sys.exit('VNC server wants authentication')
-    s.sendall(b'\x01')
-    if struct.unpack('>I', recvn(s, 4))[0]:
-        sys.exit('VNC security handshake failed')
-    s.sendall(b'\x01')
-    w, h = struct.unpack('>HH', recvn(s, 4))
-    recvn(s, 16)
-    recvn(s, struct.unpack('>I', recvn(s, 4))[0])
-    # 32 bpp little-endian, red at bit 16: pixels arrive as XRGB8888 words.
-    s.sendall(struct.pack('>BxxxBBBBHHHBBBxxx', 0, 32, 24, 0, 1, 255, 255, 255, 16, 8, 0))
-    s.sendall(struct.pack('>BxHi', 2, 1, 0))
-    s.sendall(struct.pack('>BBHHHH', 3, 0, 0, 0, w, h))
-    fb = bytearray(w * h * 4)
-    got = 0
-    while got < w * h:
-        t = recvn(s, 1)[0]
-        if t == 2:
-            continue
-        if t == 1:
-            recvn(s, 5); recvn(s, struct.unpack('>H', recvn(s, 2))[0] * 6); continue
-        if t == 3:
-            recvn(s, struct.unpack('>xxxI', recvn(s, 7))[0]); continue
-        if t != 0:
-            sys.exit('unexpected VNC message %d' % t)
-        for _ in range(struct.unpack('>xH', recvn(s, 3))[0]):
-            x, y, rw, rh, enc = struct.unpack('>HHHHi', recvn(s, 12))
-            if enc != 0:
-                sys.exit('unexpected VNC encoding %d' % enc)
-            data = recvn(s, rw * rh * 4)
-            for r in range(rh):
-                o = ((y + r) * w + x) * 4
-                fb[o:o + rw * 4] = data[r * rw * 4:(r + 1) * rw * 4]
-            got += rw * rh
-    open(out, 'wb').write(struct.pack('<II', w, h) + bytes(fb))
-
-grab(sys.argv[1], sys.argv[2])
+s, w, h = rfb.connect(sys.argv[1])
+rfb.save(sys.argv[2], *rfb.frame(s, w, h))
 PY
 
 # Boots the demo with args, waits for the serial line saying frame N is on
 # screen (the guest then idles), grabs the screen and checks it.
 check_mode() {
 	local mode=$1 frame=$2 args=$3 line=$4 i
-	rm -f "$tmp/vnc.sock" "$tmp/serial.txt"
-	qemu-system-x86_64 -machine microvm,accel=kvm:tcg,pit=on,pic=on,rtc=on -nodefaults \
-		-kernel "$guest" -append "$args" -device ramfb -display none \
-		-vnc "unix:$tmp/vnc.sock" -device isa-debug-exit,iobase=0x501,iosize=1 \
-		-serial "file:$tmp/serial.txt" </dev/null 2>"$tmp/qemu.err" &
-	qemu_pid=$!
+	qemu_start "${QEMU_MICROVM[@]}" -kernel "$guest" -append "$args" -device ramfb
 	for i in $(seq 1 300); do
 		grep -qx "$line" "$tmp/serial.txt" 2>/dev/null && break
 		kill -0 "$qemu_pid" 2>/dev/null || break
@@ -209,7 +149,7 @@ check_mode() {
 		fail "$args: no first-frame line on serial"
 	grep -qx "$line" "$tmp/serial.txt" || fail "$args: no line '$line' on serial"
 	python3 "$tmp/vnc.py" "$tmp/vnc.sock" "$tmp/$mode.fb" || fail "$args: VNC grab failed"
-	kill "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
+	qemu_stop
 	"$tmp/check" "$mode" "$tmp/$mode.fb" "$frame" || fail "$args: screen differs from pattern.h"
 }
 
@@ -218,20 +158,15 @@ check_mode small 30 "mode=small frames=30 hold" "ramfb-demo: done frames=30"
 check_mode anim 30 "mode=anim frames=30 hold" "ramfb-demo: done frames=30"
 
 # frames=N ends the run through the test-exit port: status (0 << 1) | 1.
-run_limited 60 qemu-system-x86_64 -machine microvm,accel=kvm:tcg,pit=on,pic=on,rtc=on \
-	-nodefaults -kernel "$guest" -append "mode=anim fps=0 frames=50" -device ramfb \
-	-display none -device isa-debug-exit,iobase=0x501,iosize=1 -serial stdio \
-	</dev/null >"$tmp/frames.out" 2>/dev/null
+qemu_run_stdio 60 "$tmp/frames.out" "${QEMU_MICROVM[@]}" -kernel "$guest" \
+	-append "mode=anim fps=0 frames=50" -device ramfb
 cat "$tmp/frames.out"
 [ "$rc" -eq 1 ] || fail "frames=50: exit status $rc, want 1"
 printf 'ramfb-demo: frame 1 1024x768 mode=anim\nramfb-demo: done frames=50\n' |
 	cmp - "$tmp/frames.out" || fail "frames=50: unexpected serial output"
 
 # Without a ramfb device the demo says so and exits with GUEST_EXIT_NO_DEVICE.
-run_limited 60 qemu-system-x86_64 -machine microvm,accel=kvm:tcg,pit=on,pic=on,rtc=on \
-	-nodefaults -kernel "$guest" -display none \
-	-device isa-debug-exit,iobase=0x501,iosize=1 -serial stdio \
-	</dev/null >"$tmp/nodev.out" 2>/dev/null
+qemu_run_stdio 60 "$tmp/nodev.out" "${QEMU_MICROVM[@]}" -kernel "$guest"
 cat "$tmp/nodev.out"
 [ "$rc" -eq 5 ] || fail "no ramfb: exit status $rc, want 5"
 grep -q "^ramfb-demo: error no etc/ramfb in the fw_cfg directory" "$tmp/nodev.out" ||

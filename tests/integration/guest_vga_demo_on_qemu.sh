@@ -9,15 +9,9 @@
 # fbvm's VGA tests use.
 set -eu
 . "$(dirname "$0")/common.bash"
+. "$(dirname "$0")/qemu_common.bash"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-guest="$GUESTS/vga-demo.elf"
-command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 missing (make deps installs it)"
-command -v python3 >/dev/null || fail "python3 missing (make deps installs it)"
-[ -f "$guest" ] || fail "$guest not built"
-tmp=$(mktemp -d)
-qemu_pid=
-cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+need_qemu_guest "$GUESTS/vga-demo.elf"
 
 # --- pixel checker: renders the expected screen from pattern.h ---
 cat >"$tmp/check.c" <<'C'
@@ -91,83 +85,15 @@ cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/guests/vga-demo" -o "$tmp/check"
 # switch reaches QEMU's VNC server on its next refresh), then writes width,
 # height (LE u32) and the XRGB8888 pixels; with a .png name also a PNG. ---
 cat >"$tmp/vnc.py" <<'PY'
-import socket, struct, sys, time, zlib
+import os, sys
+sys.path.insert(0, os.environ['TESTS_INTEGRATION'])
+import rfb
 
-def recvn(s, n):
-    b = b''
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError('VNC server closed the connection')
-        b += c
-    return b
-
-def png(path, w, h, fb):
-    rows = b''.join(b'\0' + bytes(fb[(y * w + x) * 4 + c] for x in range(w) for c in (2, 1, 0))
-                    for y in range(h))
-    chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
-    open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
-                           + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
-
-def grab(path, want_w, want_h, out, secs=20):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.settimeout(secs)
-    recvn(s, 12)
-    s.sendall(b'RFB 003.008\n')
-    types = recvn(s, recvn(s, 1)[0])
-    if 1 not in types:
-        sys.exit('VNC server wants authentication')
-    s.sendall(b'\x01')
-    if struct.unpack('>I', recvn(s, 4))[0]:
-        sys.exit('VNC security handshake failed')
-    s.sendall(b'\x01')
-    w, h = struct.unpack('>HH', recvn(s, 4))
-    recvn(s, 16)
-    recvn(s, struct.unpack('>I', recvn(s, 4))[0])
-    # 32 bpp little-endian, red at bit 16: pixels arrive as XRGB8888 words.
-    s.sendall(struct.pack('>BxxxBBBBHHHBBBxxx', 0, 32, 24, 0, 1, 255, 255, 255, 16, 8, 0))
-    s.sendall(struct.pack('>BxHii', 2, 2, 0, -223))
-    full = lambda: s.sendall(struct.pack('>BBHHHH', 3, 0, 0, 0, w, h))
-    full()
-    fb, got = bytearray(w * h * 4), 0
-    deadline = time.time() + secs
-    while True:
-        t = recvn(s, 1)[0]
-        if t == 2:
-            continue
-        if t == 1:
-            recvn(s, 5); recvn(s, struct.unpack('>H', recvn(s, 2))[0] * 6); continue
-        if t == 3:
-            recvn(s, struct.unpack('>xxxI', recvn(s, 7))[0]); continue
-        if t != 0:
-            sys.exit('unexpected VNC message %d' % t)
-        for _ in range(struct.unpack('>xH', recvn(s, 3))[0]):
-            x, y, rw, rh, enc = struct.unpack('>HHHHi', recvn(s, 12))
-            if enc == -223:
-                w, h = rw, rh
-                fb, got = bytearray(w * h * 4), 0
-                continue
-            if enc != 0:
-                sys.exit('unexpected VNC encoding %d' % enc)
-            data = recvn(s, rw * rh * 4)
-            for r in range(rh):
-                o = ((y + r) * w + x) * 4
-                fb[o:o + rw * 4] = data[r * rw * 4:(r + 1) * rw * 4]
-            got += rw * rh
-        if got >= w * h and (w, h) == (want_w, want_h):
-            break
-        if time.time() > deadline:
-            sys.exit('VNC screen stayed %dx%d, want %dx%d' % (w, h, want_w, want_h))
-        if got >= w * h or got == 0:
-            time.sleep(0.05)
-            got = 0
-            full()
-    open(out, 'wb').write(struct.pack('<II', w, h) + bytes(fb))
-    if len(sys.argv) > 5:
-        png(sys.argv[5], w, h, fb)
-
-grab(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+s, w, h = rfb.connect(sys.argv[1], (0, rfb.DESKTOP_SIZE), secs=20)
+w, h, fb = rfb.frame(s, w, h, want=(int(sys.argv[2]), int(sys.argv[3])), secs=20)
+rfb.save(sys.argv[4], w, h, fb)
+if len(sys.argv) > 5:
+    rfb.png(sys.argv[5], w, h, fb)
 PY
 
 # Waits (up to $2 s) for serial line $1, or for QEMU to end.
@@ -195,16 +121,12 @@ check_screen() {
 # The PC machine runs SeaBIOS (and the std VGA's option ROM) first: seconds
 # under PVM, where firmware code is emulated.
 start_qemu() {
-	rm -f "$tmp/vnc.sock" "$tmp/serial.txt"
-	qemu-system-x86_64 -machine pc,accel=kvm:tcg -nodefaults -vga none -device VGA \
-		-kernel "$guest" -append "$1" -display none -vnc "unix:$tmp/vnc.sock" \
-		-device isa-debug-exit,iobase=0x501,iosize=1 -serial "file:$tmp/serial.txt" \
-		</dev/null 2>"$tmp/qemu.err" &
-	qemu_pid=$!
+	qemu_start -machine pc,accel=kvm:tcg -nodefaults -vga none -device VGA \
+		-kernel "$guest" -append "$1"
 }
 
 stop_qemu() {
-	kill "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
+	qemu_stop
 	cat "$tmp/serial.txt"
 }
 
@@ -246,10 +168,7 @@ check_screen 1280 1024
 stop_qemu
 
 # 4. microvm has no PCI: the demo says so and exits with GUEST_EXIT_NO_DEVICE.
-run_limited 60 qemu-system-x86_64 -machine microvm,accel=kvm:tcg,pit=on,pic=on,rtc=on \
-	-nodefaults -kernel "$guest" -display none \
-	-device isa-debug-exit,iobase=0x501,iosize=1 -serial stdio \
-	</dev/null >"$tmp/nopci.out" 2>/dev/null
+qemu_run_stdio 60 "$tmp/nopci.out" "${QEMU_MICROVM[@]}" -kernel "$guest"
 cat "$tmp/nopci.out"
 [ "$rc" -eq 5 ] || fail "no PCI: exit status $rc, want 5"
 grep -q "^vga-demo: error no PCI configuration mechanism #1" "$tmp/nopci.out" ||

@@ -12,37 +12,17 @@ set -eu
 need_kvm
 need_x_tools
 start_xvfb
-TESTS_INTEGRATION=$(cd "$(dirname "$0")" && pwd)
-export TESTS_INTEGRATION
 
 # Not exec: the EXIT trap stops Xvfb.
 python3 - "$FBVM" "$GUESTS" <<'PY'
-import os, pty, select, subprocess, sys, termios, time
+import os, pty, subprocess, sys, termios, time
+
+sys.path.insert(0, os.environ["TESTS_INTEGRATION"])
+from pty_helpers import fail, read_until
 
 fbvm, guests = sys.argv[1], sys.argv[2]
 echo = os.path.join(guests, "echo.elf")
 helpers = os.path.join(os.environ["TESTS_INTEGRATION"], "sdl_common.bash")
-
-def fail(msg):
-    print("FAIL:", msg); sys.exit(1)
-
-def read_until(fd, want, secs=30):
-    buf = b""
-    end = time.time() + secs
-    while want not in buf:
-        left = end - time.time()
-        if left <= 0:
-            fail("timed out waiting for %r; got %r" % (want, buf))
-        r, _, _ = select.select([fd], [], [], left)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                fail("EOF waiting for %r; got %r" % (want, buf))
-            buf += chunk
-    return buf
 
 def find_window(name):
     for _ in range(100):
