@@ -19,6 +19,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/death_test.h"
+
 #include "hypervisor/stack_sizes.h"
 #include "hypervisor/thread.h"
 
@@ -111,47 +113,6 @@ static void *wait_at_gate(void *arg)
 
 /* ---- death tests: run body in a child, collect its stderr ------------- */
 
-struct child_result {
-	int status;
-	char err[4096];
-};
-
-static void run_in_child(void (*body)(void), struct child_result *r)
-{
-	int fds[2];
-	size_t len = 0;
-	pid_t pid;
-
-	assert_int_equal(pipe(fds), 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		/* Tests must not litter core files. */
-		struct rlimit no_core = { 0, 0 };
-
-		close(fds[0]);
-		dup2(fds[1], STDERR_FILENO);
-		setrlimit(RLIMIT_CORE, &no_core);
-		alarm(30); /* a hang shows up as SIGALRM, not as a stuck test */
-		body();
-		_exit(0);
-	}
-	close(fds[1]);
-	for (;;) {
-		ssize_t n = read(fds[0], r->err + len, sizeof(r->err) - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	r->err[len] = '\0';
-	close(fds[0]);
-	assert_int_equal(waitpid(pid, &r->status, 0), pid);
-}
 
 /* Prints the child's stderr so a failing death test explains itself. */
 static void assert_died_by_sigabrt(const struct child_result *r)

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "../ramfb-demo/font.h"
+#include "../ramfb-demo/pattern.h"
 
 #define VGA_PATTERN_MIN_WIDTH   320
 #define VGA_PATTERN_MIN_HEIGHT  240
@@ -41,33 +42,23 @@
 #define VGA_PATTERN_WIDTH_ALIGN 8       /* QEMU rounds XRES down to a multiple of 8 */
 #define VGA_PATTERN_BYTES_PER_PIXEL 4
 
-#define VGA_PATTERN_BAR_COUNT   8
+/* The colour bars are ramfb-demo's, so host tests check both guests alike. */
+#define VGA_PATTERN_BAR_COUNT   PATTERN_BAR_COUNT
 
 static inline uint32_t vga_pattern_bar_rgb(unsigned i)
 {
-	static const uint32_t rgb[VGA_PATTERN_BAR_COUNT] = {
-		0xFFFFFF,       /* white */
-		0xFFFF00,       /* yellow */
-		0x00FFFF,       /* cyan */
-		0x00FF00,       /* green */
-		0xFF00FF,       /* magenta */
-		0xFF0000,       /* red */
-		0x0000FF,       /* blue */
-		0x000000,       /* black */
-	};
-
-	return rgb[i % VGA_PATTERN_BAR_COUNT];
+	return pattern_bar_rgb(i);
 }
 
 /* First column of bar i; bar_x0(8) == width. */
 static inline uint32_t vga_pattern_bar_x0(unsigned i, uint32_t width)
 {
-	return (uint32_t)((uint64_t)i * width / VGA_PATTERN_BAR_COUNT);
+	return pattern_bar_x0(i, width);
 }
 
 static inline uint32_t vga_pattern_bars_height(uint32_t height)
 {
-	return height / 4;
+	return pattern_bars_height(height);
 }
 
 #define VGA_PATTERN_FIELD_RGB   0x202020
