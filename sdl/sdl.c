@@ -34,7 +34,7 @@
 #include "hypervisor/log.h"
 #include "hypervisor/vmstop.h"
 #include "sdl/scale.h"
-#include "vnc/schedule.h"
+#include "display/schedule.h"
 
 #define SDL_TITLE_BYTES 256
 
@@ -43,9 +43,9 @@
 #define SDL_WAKE_CODE_STOP  2
 
 /* The refresher is told about input at most this often: any activity makes
- * it look again within VNC_REFRESH_MIN_MS, and mouse motion arrives at up
+ * it look again within REFRESH_MIN_MS, and mouse motion arrives at up
  * to 1000 events a second, each of which would otherwise wake it. */
-#define SDL_ACTIVITY_INTERVAL_MS (VNC_REFRESH_MIN_MS / 2)
+#define SDL_ACTIVITY_INTERVAL_MS (REFRESH_MIN_MS / 2)
 
 /* How long to wait after SDL_WaitEvent reports an error (it should not),
  * so a broken connection does not spin. */
@@ -58,7 +58,7 @@ struct sdl_frontend {
 	enum window_scale scale;
 	struct display_share *share;
 	bool refresh_self;             /* --vnc none: this loop refreshes the tracker */
-	struct vnc_schedule schedule;  /* when refresh_self */
+	struct refresh_schedule schedule;  /* when refresh_self */
 	struct sdl_input input;
 	bool grabbed;
 	uint64_t last_activity_ms;
@@ -335,7 +335,7 @@ static void sdl_refresh(struct sdl_frontend *f)
 	bool changed = r == TRACKER_RESIZED || (r == TRACKER_UPDATED && n > 0);
 
 	f->stats.refreshes++;
-	vnc_schedule_refreshed(&f->schedule, log_now_ms(), changed);
+	refresh_schedule_refreshed(&f->schedule, log_now_ms(), changed);
 	if (changed)
 		f->update_due = true;
 }
@@ -347,7 +347,7 @@ static void sdl_activity(struct sdl_frontend *f)
 	uint64_t now = log_now_ms();
 
 	if (f->refresh_self) {
-		vnc_schedule_activity(&f->schedule, now);
+		refresh_schedule_activity(&f->schedule, now);
 	} else if (f->share && now - f->last_activity_ms >= SDL_ACTIVITY_INTERVAL_MS) {
 		f->last_activity_ms = now;
 		display_share_activity(f->share);
@@ -615,7 +615,7 @@ enum sdl_run_result sdl_run(struct sdl_frontend *f)
 	char msg[160];
 
 	if (f->refresh_self)
-		vnc_schedule_reset(&f->schedule, log_now_ms());
+		refresh_schedule_reset(&f->schedule, log_now_ms());
 	f->update_due = true;   /* the share's first take: the whole shadow */
 	for (;;) {
 		int timeout = -1, got;
@@ -643,7 +643,7 @@ enum sdl_run_result sdl_run(struct sdl_frontend *f)
 			return SDL_RUN_CLOSED;
 		}
 		if (f->refresh_self)
-			timeout = (int)vnc_schedule_wait_ms(&f->schedule, log_now_ms());
+			timeout = (int)refresh_schedule_wait_ms(&f->schedule, log_now_ms());
 		got = timeout < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, timeout);
 		f->stats.wakeups++;
 		if (got) {
@@ -655,7 +655,7 @@ enum sdl_run_result sdl_run(struct sdl_frontend *f)
 					sdl_error_line(msg, sizeof(msg)));
 			SDL_Delay(SDL_WAIT_ERROR_BACKOFF_MS);
 		}
-		if (f->refresh_self && vnc_schedule_wait_ms(&f->schedule, log_now_ms()) == 0)
+		if (f->refresh_self && refresh_schedule_wait_ms(&f->schedule, log_now_ms()) == 0)
 			sdl_refresh(f);
 	}
 	sdl_input_release_all(&f->input);

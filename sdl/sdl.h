@@ -12,7 +12,7 @@
  * the vnc thread refreshes the tracker, its notify eventfd tells the waker
  * (main.c's console thread), which calls sdl_wake(SDL_WAKE_FRAME); with
  * --vnc none the window's loop refreshes the tracker itself, on the same
- * schedule VNC uses (vnc/schedule.h: 16 ms while the screen changes, backing
+ * schedule VNC uses (display/schedule.h: 16 ms while the screen changes, backing
  * off to 3 s when it does not, 16 ms again after input). Only the changed
  * rectangles are scaled into the window surface and pushed to the display
  * (SDL_UpdateWindowSurfaceRects: XShmPutImage of each rect on X11), so a

@@ -44,7 +44,7 @@
 #include "vnc/gate.h"
 #include "vnc/input.h"
 #include "vnc/rfblog.h"
-#include "vnc/schedule.h"
+#include "display/schedule.h"
 
 /* Rectangles one refresh may report; the tracker merges beyond this. Each
  * becomes a rectangle of the update (libvncserver's own cap is 50). */
@@ -78,7 +78,7 @@ struct vnc_server {
 	struct tracker *tracker;
 	struct display_share *share;   /* NULL: VNC is the tracker's only reader */
 	struct vnc_input input;
-	struct vnc_schedule schedule;
+	struct refresh_schedule schedule;
 	struct thread *thread;
 	int stop_efd;
 	char host[INET6_ADDRSTRLEN];   /* listen6Interface points here */
@@ -201,7 +201,7 @@ static void vnc_on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 	if (!c)
 		return;
 	vnc_input_keysym(&s->input, &c->input, (uint32_t)keysym, down);
-	vnc_schedule_activity(&s->schedule, log_now_ms());
+	refresh_schedule_activity(&s->schedule, log_now_ms());
 }
 
 static void vnc_on_pointer(int mask, int x, int y, rfbClientPtr cl)
@@ -213,7 +213,7 @@ static void vnc_on_pointer(int mask, int x, int y, rfbClientPtr cl)
 		return;
 	vnc_input_pointer(&s->input, &c->input, (unsigned int)mask, x, y,
 			  (uint32_t)s->screen->width, (uint32_t)s->screen->height);
-	vnc_schedule_activity(&s->schedule, log_now_ms());
+	refresh_schedule_activity(&s->schedule, log_now_ms());
 }
 
 static void vnc_on_ext_key_enabled(rfbClientPtr cl)
@@ -232,7 +232,7 @@ static void vnc_on_ext_key(rfbClientPtr cl, uint32_t keysym, uint32_t keycode, b
 	if (!c)
 		return;
 	vnc_input_ext_key(&s->input, &c->input, keysym, keycode, down);
-	vnc_schedule_activity(&s->schedule, log_now_ms());
+	refresh_schedule_activity(&s->schedule, log_now_ms());
 }
 
 static const struct vnc_ext_key_handler vnc_ext_key_handler = {
@@ -277,7 +277,7 @@ static void vnc_refresh(struct vnc_server *s)
 	}
 	if (changed)
 		s->stats.refreshes_changed++;
-	vnc_schedule_refreshed(&s->schedule, log_now_ms(), changed);
+	refresh_schedule_refreshed(&s->schedule, log_now_ms(), changed);
 }
 
 /* ---- complete messages only (vnc/gate.h) ---- */
@@ -397,7 +397,7 @@ static void *vnc_thread_main(void *arg)
 		uint64_t now = log_now_ms();
 		/* Nobody to show the screen to: no refresh at all. */
 		const bool watched = s->clients || s->share;
-		int timeout = watched ? (int)vnc_schedule_wait_ms(&s->schedule, now) : -1;
+		int timeout = watched ? (int)refresh_schedule_wait_ms(&s->schedule, now) : -1;
 		bool waiting;
 		nfds_t n = vnc_poll_set(s, fds, &waiting);
 
@@ -411,8 +411,8 @@ static void *vnc_thread_main(void *arg)
 		if (fds[0].revents)
 			break;
 		if (fds[1].revents && display_share_take_activity(s->share))
-			vnc_schedule_activity(&s->schedule, log_now_ms());
-		if (watched && vnc_schedule_wait_ms(&s->schedule, log_now_ms()) == 0)
+			refresh_schedule_activity(&s->schedule, log_now_ms());
+		if (watched && refresh_schedule_wait_ms(&s->schedule, log_now_ms()) == 0)
 			vnc_refresh(s);
 		vnc_gate_hold(s);
 		rfbProcessEvents(s->screen, 0);
@@ -421,7 +421,7 @@ static void *vnc_thread_main(void *arg)
 			/* Nothing was refreshed while nobody watched. */
 			s->client_arrived = false;
 			tracker_invalidate(s->tracker);
-			vnc_schedule_reset(&s->schedule, log_now_ms());
+			refresh_schedule_reset(&s->schedule, log_now_ms());
 		}
 	}
 	return NULL;

@@ -12,7 +12,7 @@
  * thread holds while it refreshes (display/share.h).
  *
  * Each loop: poll() on the stop eventfd, the listening sockets and every
- * client socket, with a timeout that ends at the next refresh (vnc/schedule.h;
+ * client socket, with a timeout that ends at the next refresh (display/schedule.h;
  * no timeout at all while no client is connected); then, when due,
  * tracker_refresh() → rfbMarkRectAsModified() / rfbNewFramebuffer(); then
  * clients whose next message is incomplete go on hold (vnc/gate.h) and

@@ -1,0 +1,103 @@
+/* Unit tests for vnc/schedule.c: the adaptive refresh interval. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "display/schedule.h"
+
+static void test_refresh_schedule_reset_refreshes_at_once(void **state)
+{
+	struct refresh_schedule s;
+	(void)state;
+	refresh_schedule_reset(&s, 1000);
+	assert_int_equal(refresh_schedule_wait_ms(&s, 1000), 0);
+	assert_int_equal(s.interval_ms, REFRESH_MIN_MS);
+}
+
+static void test_refresh_schedule_keeps_minimum_while_changing(void **state)
+{
+	struct refresh_schedule s;
+	(void)state;
+	refresh_schedule_reset(&s, 0);
+	for (uint64_t t = 0; t < 1000; t += REFRESH_MIN_MS) {
+		refresh_schedule_refreshed(&s, t, true);
+		assert_int_equal(refresh_schedule_wait_ms(&s, t), REFRESH_MIN_MS);
+	}
+}
+
+static void test_refresh_schedule_backs_off_when_static_up_to_the_maximum(void **state)
+{
+	struct refresh_schedule s;
+	uint64_t t = 0;
+	(void)state;
+	refresh_schedule_reset(&s, 0);
+	/* A few empty refreshes are forgiven (a 60 fps guest against a 16 ms tick). */
+	for (int i = 0; i < REFRESH_IDLE_GRACE; i++) {
+		refresh_schedule_refreshed(&s, t, false);
+		assert_int_equal(s.interval_ms, REFRESH_MIN_MS);
+	}
+	refresh_schedule_refreshed(&s, t, false);
+	assert_int_equal(s.interval_ms, REFRESH_MIN_MS + REFRESH_IDLE_STEP_MS);
+	for (int i = 0; i < 200; i++) {
+		t = s.next_ms;
+		refresh_schedule_refreshed(&s, t, false);
+		assert_true(s.interval_ms <= REFRESH_MAX_MS);
+	}
+	assert_int_equal(s.interval_ms, REFRESH_MAX_MS);
+	assert_int_equal(refresh_schedule_wait_ms(&s, t), REFRESH_MAX_MS);
+	/* A change brings it straight back. */
+	refresh_schedule_refreshed(&s, t, true);
+	assert_int_equal(refresh_schedule_wait_ms(&s, t), REFRESH_MIN_MS);
+}
+
+static void test_refresh_schedule_single_empty_refresh_keeps_the_minimum(void **state)
+{
+	struct refresh_schedule s;
+	uint64_t t = 0;
+	(void)state;
+	refresh_schedule_reset(&s, 0);
+	/* One miss in every 30 refreshes, as a 60 fps guest gives: never backs off. */
+	for (int i = 0; i < 300; i++) {
+		refresh_schedule_refreshed(&s, t, i % 30 != 0);
+		assert_int_equal(s.interval_ms, REFRESH_MIN_MS);
+		t = s.next_ms;
+	}
+}
+
+static void test_refresh_schedule_input_shortens_a_long_wait(void **state)
+{
+	struct refresh_schedule s;
+	(void)state;
+	refresh_schedule_reset(&s, 0);
+	s.interval_ms = REFRESH_MAX_MS;
+	s.next_ms = 5000;
+	refresh_schedule_activity(&s, 2500);
+	assert_int_equal(refresh_schedule_wait_ms(&s, 2500), REFRESH_MIN_MS);
+	assert_int_equal(s.interval_ms, REFRESH_MIN_MS);
+}
+
+static void test_refresh_schedule_input_never_delays_a_due_refresh(void **state)
+{
+	struct refresh_schedule s;
+	(void)state;
+	refresh_schedule_reset(&s, 100);
+	refresh_schedule_activity(&s, 100);
+	assert_int_equal(refresh_schedule_wait_ms(&s, 100), 0);
+	assert_int_equal(refresh_schedule_wait_ms(&s, 50), 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refresh_schedule_reset_refreshes_at_once),
+		cmocka_unit_test(test_refresh_schedule_keeps_minimum_while_changing),
+		cmocka_unit_test(test_refresh_schedule_backs_off_when_static_up_to_the_maximum),
+		cmocka_unit_test(test_refresh_schedule_single_empty_refresh_keeps_the_minimum),
+		cmocka_unit_test(test_refresh_schedule_input_shortens_a_long_wait),
+		cmocka_unit_test(test_refresh_schedule_input_never_delays_a_due_refresh),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
