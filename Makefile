@@ -32,7 +32,7 @@ CFLAGS += $(call pkg_cflags,$(FBVM_PKGS))
 FBVM_LIBS := $(call pkg_libs,$(FBVM_PKGS))
 
 # Everything but main.c goes into a static library the unit tests link against.
-LIB_SRCS := $(filter-out hypervisor/main.c,$(sort $(wildcard hypervisor/*.c devices/*.c display/*.c vnc/*.c sdl/*.c)))
+LIB_SRCS := $(filter-out hypervisor/main.c,$(sort $(wildcard hypervisor/*.c stack/*.c devices/*.c display/*.c vnc/*.c sdl/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libfbvm.a
 FBVM     := $(BUILD)/fbvm

@@ -11,8 +11,8 @@
 #include "hypervisor/loader.h"
 #include "hypervisor/loader_linux.h"
 #include "hypervisor/log.h"
-#include "hypervisor/stack_sizes.h"
-#include "hypervisor/thread.h"
+#include "stack/stack_sizes.h"
+#include "stack/thread.h"
 #include "hypervisor/vmstop.h"
 #include "vnc/vnc.h"
 

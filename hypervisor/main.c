@@ -28,9 +28,9 @@
 #include "hypervisor/cli.h"
 #include "hypervisor/log.h"
 #include "hypervisor/machine.h"
-#include "hypervisor/stack_sizes.h"
+#include "stack/stack_sizes.h"
 #include "hypervisor/terminal.h"
-#include "hypervisor/thread.h"
+#include "stack/thread.h"
 #include "hypervisor/vmstop.h"
 #include "sdl/sdl.h"
 

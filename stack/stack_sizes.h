@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "memmap.h"
+#include "hypervisor/memmap.h"
 
 /* vcpuN: the KVM_RUN loop and the device handlers it calls on each exit. All
  * fbvm frames are capped at 8 KiB (-Wframe-larger-than=8192); the deepest

@@ -12,7 +12,7 @@
  * the handler needs no lock and no allocation.
  */
 #include "thread.h"
-#include "terminal.h"
+#include "hypervisor/terminal.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -1390,7 +1390,7 @@ static void fault_handler(int sig, siginfo_t *si, void *ucontext)
 			msg_eol(&m);
 		}
 		msg_str(&m, self->is_main ? "fatal: main's stack is bounded by RLIMIT_STACK (ulimit -s)"
-					  : "fatal: stack sizes are set in hypervisor/stack_sizes.h");
+					  : "fatal: stack sizes are set in stack/stack_sizes.h");
 		msg_eol(&m);
 	} else if (guard_owner) {
 		msg_str(&m, "fatal: the address is in the stack guard of thread '");

@@ -26,8 +26,8 @@
 #include "display/share.h"
 #include "display/tracker.h"
 #include "hypervisor/guest_mem.h"
-#include "hypervisor/stack_sizes.h"
-#include "hypervisor/thread.h"
+#include "stack/stack_sizes.h"
+#include "stack/thread.h"
 
 #define RAM_BYTES  MiB(16)
 #define RAM_PAGES  (RAM_BYTES / TRACKER_PAGE_BYTES)

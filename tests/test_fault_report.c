@@ -1,4 +1,4 @@
-/* Tests for the overflow report's function line (hypervisor/thread.c): a
+/* Tests for the overflow report's function line (stack/thread.c): a
  * test-only thread overflows on purpose, the way the bug report's VNC server
  * did (one function reserving a 3 MB frame on a small stack), and the report
  * must name that function and the frame it tried to reserve. Faults run in
@@ -22,8 +22,8 @@
 
 #include "tests/death_test.h"
 
-#include "hypervisor/stack_sizes.h"
-#include "hypervisor/thread.h"
+#include "stack/stack_sizes.h"
+#include "stack/thread.h"
 
 #define TEST_STACK_BYTES ((size_t)KiB(64))
 

@@ -1,4 +1,4 @@
-/* Tests for hypervisor/thread.c: guarded stacks, names, high-water marks and
+/* Tests for stack/thread.c: guarded stacks, names, high-water marks and
  * the fault handler. Faults run in fork()ed children; the parent reads their
  * stderr through a pipe and checks how they died. */
 #include <errno.h>
@@ -21,8 +21,8 @@
 
 #include "tests/death_test.h"
 
-#include "hypervisor/stack_sizes.h"
-#include "hypervisor/thread.h"
+#include "stack/stack_sizes.h"
+#include "stack/thread.h"
 
 #define TEST_STACK_BYTES ((size_t)KiB(64))
 

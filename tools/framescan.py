@@ -44,7 +44,7 @@ import subprocess
 import sys
 
 PAGE = 4096
-# hypervisor/stack_sizes.h STACK_GUARD_BYTES; stackcheck passes the parsed value.
+# stack/stack_sizes.h STACK_GUARD_BYTES; stackcheck passes the parsed value.
 DEFAULT_GUARD = 64 * 1024
 CACHE_VERSION = 7
 

@@ -4,7 +4,7 @@
 Reads gcc's -fcallgraph-info=su output (one .ci file per object, VCG: a node
 per function with its frame size, an edge per call) for fbvm's own code and,
 for each thread (its entry function, its fixed stack size from
-hypervisor/stack_sizes.h), finds the call path that needs the most stack:
+stack/stack_sizes.h), finds the call path that needs the most stack:
 
   our frames (.ci)  +  library allowances  +  thread overhead  +  signal handlers
 
@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import framescan  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SRC_DIRS = ('hypervisor', 'devices', 'display', 'vnc', 'sdl')
+SRC_DIRS = ('hypervisor', 'stack', 'devices', 'display', 'vnc', 'sdl')
 KIB = 1024
 
 # ---------------------------------------------------------------- .ci files
@@ -108,7 +108,7 @@ def parse_size(text, macros):
 
 
 def read_stack_sizes(path):
-    """NAME -> bytes for the #defines of hypervisor/stack_sizes.h."""
+    """NAME -> bytes for the #defines of stack/stack_sizes.h."""
     macros = {}
     text = open(path).read()
     for name, expr in re.findall(r'^#define\s+(STACK_\w+)\s+(.+?)\s*$', text, re.M):
@@ -562,7 +562,7 @@ def main(argv=None):
     ap.add_argument('--build', default='build')
     ap.add_argument('--binary', help='the linked fbvm (default BUILD/fbvm)')
     ap.add_argument('--annotations', default=os.path.join(TOP, 'tools', 'stackcheck.annotations'))
-    ap.add_argument('--stack-sizes', default=os.path.join(TOP, 'hypervisor', 'stack_sizes.h'))
+    ap.add_argument('--stack-sizes', default=os.path.join(TOP, 'stack', 'stack_sizes.h'))
     ap.add_argument('--sources', nargs='+', default=[os.path.join(TOP, d) for d in SRC_DIRS],
                     help='where to find thread_start() calls and function pointer '
                          'assignments (default: %s)' % ' '.join(SRC_DIRS))
