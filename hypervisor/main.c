@@ -28,6 +28,7 @@
 #include "hypervisor/cli.h"
 #include "hypervisor/log.h"
 #include "hypervisor/machine.h"
+#include "stack/fault_report.h"
 #include "stack/stack_sizes.h"
 #include "hypervisor/terminal.h"
 #include "stack/thread.h"
@@ -316,7 +317,7 @@ static int run(const struct run_config *cfg)
 		free(kernel);
 		return EXIT_STATUS_USAGE;
 	}
-	thread_install_fault_handler();
+	fault_report_install();
 	thread_register_main("main");
 
 	status = machine_create(&machine, cfg, kernel, kernel_size, initrd, initrd_size, err,

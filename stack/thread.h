@@ -1,17 +1,23 @@
 /*
  * Every fbvm thread is started here, with a fixed stack we map ourselves, a
- * PROT_NONE guard region below it and a per-thread alternate signal stack; a
- * SIGSEGV/SIGBUS handler turns a stack overflow into
- *   fatal: stack overflow in thread 'vcpu0' (stack 256 KiB)
- * and any other fault into a line naming the thread and the address, then
- * aborts. Sizes live in stack_sizes.h; see DESIGN.md "Threads and stacks".
+ * PROT_NONE guard region below it and a per-thread alternate signal stack,
+ * and is kept in a registry so the fault report (fault_report.h) can name
+ * it: "fatal: stack overflow in thread 'vcpu0' (stack 256 KiB)". Sizes live
+ * in stack_sizes.h; see the README's "Threads and stacks".
+ *
+ * Promise: thread_find_by_tid and thread_find_by_guard are async-signal-safe
+ * (they read the registry without a lock: slots are published with a
+ * release store). Everything else takes the registry's mutex or allocates
+ * and must not be called from a signal handler.
  */
 #ifndef FBVM_THREAD_H
 #define FBVM_THREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* The kernel keeps 15 characters of a thread name (plus the NUL). */
 #define THREAD_NAME_MAX 15
@@ -49,37 +55,6 @@ int thread_join(struct thread *t, void **retval);
  */
 int thread_register_main(const char *name);
 
-/*
- * Installs the SIGSEGV/SIGBUS handler (SA_ONSTACK|SA_SIGINFO) for the whole
- * process. It is async-signal-safe: one write(2) to stderr, then SIGABRT is
- * reset to SIG_DFL and abort() leaves a core dump of the faulting state. A
- * fault inside a registered guard region, or while the thread's stack pointer
- * is outside its stack, is a stack overflow. Threads not started by
- * thread_start (a library's) are reported as thread 'unknown' with their tid;
- * without an alternate stack their overflow cannot be reported at all.
- *
- * An overflow report's second line names the function that faulted and the
- * frame its prologue reserves:
- *   fatal: vnc_send_update reserves 3146688 bytes (sub $0x3003c0,%rsp); faulted at +0x1c
- * Our own functions, static ones too, are found in the executable's .symtab,
- * which the first call loads into one small read-only mapping (an address
- * pair and the name per function); library functions are found through the
- * dynamic loader, after the first line is written. Idempotent.
- */
-void thread_install_fault_handler(void);
-
-/*
- * The stack a function's prologue reserves, decoded from its x86-64 machine
- * code as gcc and clang emit it: `sub $N,%rsp` (or `add $-N,%rsp`),
- * unrolled stack-clash probes, and probe loops bounded by
- * `lea -N(%rsp),%r11` (or `mov %rsp,%r11; sub $N,%r11`). Decoding stops at
- * the first call, return, unconditional jump, release of the frame or
- * unknown instruction. Returns the bytes reserved (0: none found) and writes
- * what was decoded to desc (truncated to desc_len), e.g.
- * "probe loop lea -0x300000(%rsp),%r11; sub $0x18,%rsp". Async-signal-safe.
- */
-size_t thread_decode_frame(const uint8_t *code, size_t len, char *desc, size_t desc_len);
-
 /* Bytes of t's stack used so far (deepest point written, counted from the
  * top, including glibc's thread descriptor and TLS at the top): exact to 8
  * bytes within the painted top STACK_PAINT_BYTES, to the page below that.
@@ -100,5 +75,26 @@ struct thread_layout {
 	uintptr_t altstack_lo, altstack_hi; /* its own guard lies directly below */
 };
 void thread_get_layout(const struct thread *t, struct thread_layout *out);
+
+/* What the fault report needs to know about a registered thread: a copy,
+ * so the handler reads the registry once. Ranges are [lo, hi). For main,
+ * the guard is the region below RLIMIT_STACK's bound, not a mapping of ours. */
+struct thread_info {
+	char name[THREAD_NAME_MAX + 1];
+	bool is_main;
+	size_t stack_bytes;
+	uintptr_t stack_lo, stack_hi;
+	uintptr_t guard_lo, guard_hi;
+	uintptr_t alt_lo, alt_hi;
+};
+
+/* The running registered thread with kernel thread id tid: fills *out and
+ * returns true, or returns false. Async-signal-safe. */
+bool thread_find_by_tid(pid_t tid, struct thread_info *out);
+
+/* The registered thread (running, or finished but not yet joined) whose
+ * guard region holds addr: fills *out and returns true, or returns false.
+ * Async-signal-safe. */
+bool thread_find_by_guard(uintptr_t addr, struct thread_info *out);
 
 #endif

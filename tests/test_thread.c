@@ -1,6 +1,6 @@
-/* Tests for stack/thread.c: guarded stacks, names, high-water marks and
- * the fault handler. Faults run in fork()ed children; the parent reads their
- * stderr through a pipe and checks how they died. */
+/* Tests for stack/thread.c: guarded stacks, names, high-water marks, the
+ * registry and its lookups for the fault report. The report itself is
+ * tested in tests/test_fault_report.c. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -109,143 +109,6 @@ static void *wait_at_gate(void *arg)
 	while (read(gate[0], &c, 1) < 0 && errno == EINTR)
 		;
 	return NULL;
-}
-
-/* ---- death tests: run body in a child, collect its stderr ------------- */
-
-
-/* Prints the child's stderr so a failing death test explains itself. */
-static void assert_died_by_sigabrt(const struct child_result *r)
-{
-	if (!WIFSIGNALED(r->status) || WTERMSIG(r->status) != SIGABRT)
-		fprintf(stderr, "child status %#x, stderr:\n%s\n", r->status, r->err);
-	assert_true(WIFSIGNALED(r->status));
-	assert_int_equal(WTERMSIG(r->status), SIGABRT);
-}
-
-/* True when `line` is a whole line of `text`. */
-static int has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = strstr(text, line); p; p = strstr(p + 1, line))
-		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return 1;
-	return 0;
-}
-
-static void assert_has_line(const struct child_result *r, const char *line)
-{
-	if (!has_line(r->err, line))
-		fprintf(stderr, "expected line: %s\nchild stderr:\n%s\n", line, r->err);
-	assert_true(has_line(r->err, line));
-}
-
-static void start_child_protection(void)
-{
-	int err = thread_register_main("main");
-
-	if (err)
-		_exit(100);
-	thread_install_fault_handler();
-}
-
-/* Runs fn on a 64 KiB helper thread called `name`; returns only on failure. */
-static void run_on_thread(const char *name, void *(*fn)(void *))
-{
-	struct thread *t;
-
-	start_child_protection();
-	if (thread_start(&t, name, TEST_STACK_BYTES, fn, NULL))
-		_exit(101);
-	thread_join(t, NULL);
-	_exit(102); /* fn should have died */
-}
-
-static volatile unsigned int recursion_limit = UINT_MAX;
-
-static __attribute__((noinline)) unsigned int recurse(unsigned int depth)
-{
-	volatile char pad[256];
-
-	pad[0] = (char)depth;
-	if (depth >= recursion_limit)
-		return (unsigned char)pad[0];
-	return recurse(depth + 1) + (unsigned char)pad[0];
-}
-
-static void *recurse_forever(void *arg)
-{
-	(void)arg;
-	return (void *)(uintptr_t)recurse(0);
-}
-
-/* One frame four times the guard: without stack-clash probes it would jump
- * over the guard; with them the first probe below the stack hits it. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wframe-larger-than="
-static __attribute__((noinline)) int touch_big_frame(void)
-{
-	volatile char big[4 * STACK_GUARD_BYTES];
-
-	big[0] = 1; /* the far end: lowest address */
-	return big[0];
-}
-#pragma GCC diagnostic pop
-
-static void *big_frame(void *arg)
-{
-	(void)arg;
-	return (void *)(uintptr_t)touch_big_frame();
-}
-
-/* Inline asm so neither UBSan nor ASan intercepts the store first. */
-static void write_to_null(void)
-{
-	void *volatile p = NULL;
-
-	__asm__ volatile("movb $1, (%0)" : : "r"(p) : "memory");
-}
-
-static void *null_write(void *arg)
-{
-	(void)arg;
-	write_to_null();
-	return NULL;
-}
-
-static void child_deep_recursion(void) { run_on_thread("deep", recurse_forever); }
-static void child_big_frame(void) { run_on_thread("bigframe", big_frame); }
-static void child_null_write(void) { run_on_thread("nullw", null_write); }
-
-static void child_null_write_on_main(void)
-{
-	start_child_protection();
-	write_to_null();
-}
-
-static void child_null_write_on_foreign_thread(void)
-{
-	pthread_t p;
-
-	start_child_protection();
-	if (pthread_create(&p, NULL, null_write, NULL))
-		_exit(101);
-	pthread_join(p, NULL);
-	_exit(102);
-}
-
-static void child_deep_recursion_on_main(void)
-{
-	/* The kernel checks RLIMIT_STACK whenever main's stack grows, so a
-	 * small limit makes the overflow quick. */
-	struct rlimit small = { KiB(512), KiB(512) };
-
-	if (setrlimit(RLIMIT_STACK, &small))
-		_exit(103);
-	start_child_protection();
-	recurse(0);
-	_exit(102);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -570,73 +433,94 @@ static void test_thread_register_main_refuses_second_registration(void **state)
 	assert_int_equal(WEXITSTATUS(r.status), 0);
 }
 
-static void test_thread_deep_recursion_reports_stack_overflow_and_aborts(void **state)
-{
-	struct child_result r;
+/* The tid of the calling thread, published for the test to read. */
+struct tid_probe {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pid_t tid;
+};
 
-	(void)state;
-	run_in_child(child_deep_recursion, &r);
-	assert_died_by_sigabrt(&r);
-	assert_has_line(&r, "fatal: stack overflow in thread 'deep' (stack 64 KiB)");
-	assert_non_null(strstr(r.err, " guard=0x"));
-	assert_non_null(strstr(r.err, "fatal: fault_addr=0x"));
+static void *publish_tid_then_wait(void *arg)
+{
+	struct tid_probe *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->tid = gettid();
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return wait_at_gate(NULL);
 }
 
-static void test_thread_frame_larger_than_guard_reports_stack_overflow_and_aborts(void **state)
+static void test_thread_find_by_tid_and_guard_describe_a_running_thread(void **state)
 {
-	struct child_result r;
+	struct tid_probe p = { .tid = 0 };
+	struct thread_info by_tid, by_guard;
+	struct thread_layout l;
+	struct thread *t;
 
 	(void)state;
-	run_in_child(child_big_frame, &r);
-	assert_died_by_sigabrt(&r);
-	assert_has_line(&r, "fatal: stack overflow in thread 'bigframe' (stack 64 KiB)");
+	p.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	p.cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+	assert_int_equal(pipe(gate), 0);
+	assert_int_equal(thread_start(&t, "findme", TEST_STACK_BYTES, publish_tid_then_wait, &p), 0);
+	thread_get_layout(t, &l);
+	pthread_mutex_lock(&p.lock);
+	while (!p.tid)
+		pthread_cond_wait(&p.cond, &p.lock);
+	pthread_mutex_unlock(&p.lock);
+
+	assert_true(thread_find_by_tid(p.tid, &by_tid));
+	assert_string_equal(by_tid.name, "findme");
+	assert_false(by_tid.is_main);
+	assert_int_equal(by_tid.stack_bytes, TEST_STACK_BYTES);
+	assert_int_equal(by_tid.stack_lo, l.stack_lo);
+	assert_int_equal(by_tid.stack_hi, l.stack_hi);
+	assert_int_equal(by_tid.guard_lo, l.guard_lo);
+	assert_int_equal(by_tid.guard_hi, l.guard_hi);
+	assert_int_equal(by_tid.alt_lo, l.altstack_lo);
+	assert_int_equal(by_tid.alt_hi, l.altstack_hi);
+
+	/* Any byte of the guard names the thread; the stack itself does not. */
+	assert_true(thread_find_by_guard(l.guard_lo, &by_guard));
+	assert_string_equal(by_guard.name, "findme");
+	assert_true(thread_find_by_guard(l.guard_hi - 1, &by_guard));
+	assert_string_equal(by_guard.name, "findme");
+	assert_false(thread_find_by_guard(l.stack_lo, &by_guard));
+
+	close(gate[1]);
+	assert_int_equal(thread_join(t, NULL), 0);
+	close(gate[0]);
+	/* Joined: its tid may be reused and its guard is unmapped. */
+	assert_false(thread_find_by_tid(p.tid, &by_tid));
+	assert_false(thread_find_by_guard(l.guard_lo, &by_guard));
 }
 
-static void test_thread_null_write_reports_thread_name_and_address_and_aborts(void **state)
+static void find_main_before_and_after_registering(void)
 {
-	struct child_result r;
+	struct thread_info info;
 
-	(void)state;
-	run_in_child(child_null_write, &r);
-	assert_died_by_sigabrt(&r);
-	assert_has_line(&r, "fatal: SIGSEGV in thread 'nullw' at address 0x0");
-	assert_null(strstr(r.err, "stack overflow"));
+	if (thread_find_by_tid(gettid(), &info))
+		_exit(1);
+	if (thread_register_main("main"))
+		_exit(2);
+	if (!thread_find_by_tid(gettid(), &info) || strcmp(info.name, "main") || !info.is_main)
+		_exit(3);
+	/* main's guard is the region below its RLIMIT_STACK bound. */
+	if (info.guard_hi != info.stack_lo || info.guard_hi - info.guard_lo != STACK_GUARD_BYTES)
+		_exit(4);
+	if (!thread_find_by_guard(info.stack_lo - 1, &info) || strcmp(info.name, "main"))
+		_exit(5);
+	_exit(0);
 }
 
-static void test_thread_null_write_on_main_names_main(void **state)
+static void test_thread_find_by_tid_names_main_once_registered(void **state)
 {
 	struct child_result r;
 
 	(void)state;
-	run_in_child(child_null_write_on_main, &r);
-	assert_died_by_sigabrt(&r);
-	assert_has_line(&r, "fatal: SIGSEGV in thread 'main' at address 0x0");
-}
-
-static void test_thread_fault_on_foreign_thread_reports_unknown_with_tid(void **state)
-{
-	struct child_result r;
-	const char *p;
-	int tid = 0;
-
-	(void)state;
-	run_in_child(child_null_write_on_foreign_thread, &r);
-	assert_died_by_sigabrt(&r);
-	p = strstr(r.err, "fatal: SIGSEGV in thread 'unknown' (tid ");
-	assert_non_null(p);
-	assert_int_equal(sscanf(p, "fatal: SIGSEGV in thread 'unknown' (tid %d)", &tid), 1);
-	assert_true(tid > 0);
-	assert_non_null(strstr(p, ") at address 0x0\n"));
-}
-
-static void test_thread_deep_recursion_on_main_reports_stack_overflow_in_main(void **state)
-{
-	struct child_result r;
-
-	(void)state;
-	run_in_child(child_deep_recursion_on_main, &r);
-	assert_died_by_sigabrt(&r);
-	assert_non_null(strstr(r.err, "fatal: stack overflow in thread 'main' (stack "));
+	run_in_child(find_main_before_and_after_registering, &r);
+	assert_true(WIFEXITED(r.status));
+	assert_int_equal(WEXITSTATUS(r.status), 0);
 }
 
 int main(void)
@@ -653,12 +537,8 @@ int main(void)
 		cmocka_unit_test(test_thread_print_stats_lists_running_and_exited_threads),
 		cmocka_unit_test(test_thread_start_fails_with_eagain_when_registry_full_leaving_nothing),
 		cmocka_unit_test(test_thread_register_main_refuses_second_registration),
-		cmocka_unit_test(test_thread_deep_recursion_reports_stack_overflow_and_aborts),
-		cmocka_unit_test(test_thread_frame_larger_than_guard_reports_stack_overflow_and_aborts),
-		cmocka_unit_test(test_thread_null_write_reports_thread_name_and_address_and_aborts),
-		cmocka_unit_test(test_thread_null_write_on_main_names_main),
-		cmocka_unit_test(test_thread_fault_on_foreign_thread_reports_unknown_with_tid),
-		cmocka_unit_test(test_thread_deep_recursion_on_main_reports_stack_overflow_in_main),
+		cmocka_unit_test(test_thread_find_by_tid_and_guard_describe_a_running_thread),
+		cmocka_unit_test(test_thread_find_by_tid_names_main_once_registered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
