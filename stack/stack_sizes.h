@@ -1,6 +1,6 @@
 /*
  * Every thread's stack size, stated once, with the reason beside it; see
- * DESIGN.md "Threads and stacks". thread_start() maps each stack with a
+ * README.md "Threads and stacks". thread_start() maps each stack with a
  * PROT_NONE guard of STACK_GUARD_BYTES below it, so exceeding a size here is
  * reported as "fatal: stack overflow in thread 'NAME' (stack N KiB)" instead
  * of a bare SIGSEGV. Tune from measurement: `fbvm run --stats` prints each

@@ -1,5 +1,5 @@
 # Stack budget (issue 6), included by the top-level Makefile once CFLAGS,
-# LIB_OBJS and FBVM are set; `make check` runs check-stack. See tools/STACKS.md.
+# LIB_OBJS and FBVM are set; `make check` runs check-stack. See README.md "Threads and stacks".
 #   check-stack  the worst-case stack of every thread from gcc's call graph
 #                plus library allowances; fails over 50% of a thread's stack
 #                or on a frame of ours over 16 KiB (tools/stackcheck.py)
