@@ -482,6 +482,14 @@ static void i8042_pointer(void *opaque, int dx, int dy, int wheel, unsigned int 
 	pthread_mutex_unlock(&s->lock);
 }
 
+void i8042_aux_doorbell(struct i8042 *s)
+{
+	pthread_mutex_lock(&s->lock);
+	ps2_mouse_doorbell(&s->mouse);
+	sync_state(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static const struct input_ops i8042_input_ops = {
 	.key = i8042_key,
 	.pointer = i8042_pointer,
@@ -589,6 +597,7 @@ void i8042_print_stats(const struct i8042 *s, FILE *out)
 		k.unknown_commands, k.bad_params, k.abandoned_params, k.keys_dropped,
 		k.keys_unmapped, k.keys_while_disabled);
 	fprintf(out, "i8042 mouse: unknown_commands=%" PRIu64 " bad_params=%" PRIu64
-		" abandoned_params=%" PRIu64 " packets_dropped=%" PRIu64 "\n",
-		p.unknown_commands, p.bad_params, p.abandoned_params, p.packets_dropped);
+		" abandoned_params=%" PRIu64 " packets_dropped=%" PRIu64 " doorbells=%" PRIu64 "\n",
+		p.unknown_commands, p.bad_params, p.abandoned_params, p.packets_dropped,
+		p.doorbells);
 }

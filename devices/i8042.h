@@ -111,6 +111,11 @@ void i8042_reset(struct i8042 *i8042);
 /* The keyboard and mouse as the input interface frontends deliver to. */
 struct input_sink i8042_input_sink(struct i8042 *i8042);
 
+/* Queues a PS/2 mouse packet without motion (ps2_mouse_doorbell) and
+ * raises IRQ 12 when the guest enabled it: how the vmmouse device tells the
+ * guest its queue has data. Any thread. */
+void i8042_aux_doorbell(struct i8042 *i8042);
+
 /* Counters for ignored commands and dropped keys/packets, one line per device. */
 void i8042_print_stats(const struct i8042 *i8042, FILE *out);
 

@@ -1,7 +1,8 @@
 /*
- * The input interface frontends (VNC, SDL) deliver to, and input devices
- * (the i8042 PS/2 keyboard and mouse) implement. Frontends never know which
- * device is behind it.
+ * The input interface frontends (VNC, SDL, the control socket) deliver to,
+ * and input devices implement: the i8042 PS/2 keyboard and mouse, behind the
+ * vmmouse absolute pointer (devices/vmmouse.h). Frontends never know which
+ * device is behind it, nor whether the guest enabled absolute mode.
  */
 #ifndef FBVM_INPUT_H
 #define FBVM_INPUT_H
@@ -21,6 +22,15 @@ struct input_ops {
 	/* Relative motion (dy positive = down, as on screen), wheel steps
 	 * (positive = up) and the buttons now held (INPUT_BUTTON_*). */
 	void (*pointer)(void *opaque, int dx, int dy, int wheel, unsigned int buttons);
+	/* An absolute position: pixel (x, y) of a width x height screen, the
+	 * guest's display as the frontend shows it. x >= width or y >= height
+	 * is clamped to the last pixel; a zero width or height carries no
+	 * position (wheel and buttons still count). Wheel and buttons as above.
+	 * The device scales the position to what the guest reads, or, when the
+	 * guest has not enabled an absolute device, sends the motion from the
+	 * previous position as relative motion. */
+	void (*pointer_abs)(void *opaque, uint32_t x, uint32_t y, uint32_t width,
+			    uint32_t height, int wheel, unsigned int buttons);
 };
 
 struct input_sink {

@@ -318,6 +318,21 @@ int ps2_mouse_pointer(struct ps2_mouse *m, int dx, int dy, int wheel, unsigned i
 	return 0;
 }
 
+int ps2_mouse_doorbell(struct ps2_mouse *m)
+{
+	uint8_t buf[PKT_MAX_BYTES];
+	unsigned int n;
+
+	if (!m->reporting || m->remote)
+		return 0;
+	n = mouse_packet(m, 0, 0, 0, buf);
+	if (!ps2_queue_push(&m->packets, buf, n))
+		return -ENOSPC;
+	m->reported_buttons = m->buttons;
+	m->stats.doorbells++;
+	return 0;
+}
+
 bool ps2_mouse_pop(struct ps2_mouse *m, uint8_t *byte)
 {
 	return ps2_queue_pop(&m->replies, byte) || ps2_queue_pop(&m->packets, byte);

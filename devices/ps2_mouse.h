@@ -32,6 +32,7 @@ struct ps2_mouse_stats {
 	uint64_t bad_params;        /* parameter out of range, answered with RESEND */
 	uint64_t abandoned_params;  /* a command arrived where a parameter was due */
 	uint64_t packets_dropped;   /* packets of whole pointer events dropped: queue full */
+	uint64_t doorbells;         /* vmmouse doorbell packets queued */
 };
 
 struct ps2_mouse {
@@ -73,6 +74,16 @@ void ps2_mouse_write(struct ps2_mouse *mouse, uint8_t byte);
  */
 int ps2_mouse_pointer(struct ps2_mouse *mouse, int dx, int dy, int wheel,
 		      unsigned int buttons);
+
+/*
+ * A packet with no motion and the buttons held now, queued whenever
+ * reporting is on in stream mode: the doorbell the vmmouse device rings so
+ * the guest's driver, woken by IRQ 12, reads the vmmouse queue (QEMU's
+ * ps2_mouse_fake_event does the same with one count of X motion). Returns
+ * 0, or -ENOSPC when the packet queue is full (the unread packets already
+ * ring the bell).
+ */
+int ps2_mouse_doorbell(struct ps2_mouse *mouse);
 
 /* Next byte for the controller: a command reply first, then packet bytes. */
 bool ps2_mouse_pop(struct ps2_mouse *mouse, uint8_t *byte);

@@ -25,6 +25,7 @@ int bus_register(struct bus *bus, enum bus_space space, const struct bus_region 
 	uint64_t last;
 
 	if (region->len == 0 || !region->ops ||
+	    (region->ops->access_regs && space != BUS_PIO) ||
 	    __builtin_add_overflow(region->base, region->len - 1, &last) ||
 	    !access_size_valid(region->min_access) || !access_size_valid(region->max_access) ||
 	    region->min_access > region->max_access)
@@ -89,8 +90,46 @@ static void log_unclaimed(struct bus *bus, enum bus_space space, uint64_t addr,
 				" size=%u reads all-ones", space_names[space], addr, size);
 }
 
+/* A region that works on the vCPU's registers: fetch them, run the handler,
+ * write them back. False (nothing done) when they cannot be had. */
+static bool access_with_regs(struct bus_region *r, uint64_t offset, void *data,
+			     unsigned int size, bool is_write, uint64_t value,
+			     const struct bus_vcpu_regs *vregs)
+{
+	struct bus_regs regs;
+	int ret;
+
+	if (!vregs) {
+		log_ratelimited(LOG_WARN, "bus", "%s: access without vCPU registers refused"
+				" (string I/O?)", r->name);
+		return false;
+	}
+	ret = vregs->get(vregs->ctx, &regs);
+	if (ret < 0) {
+		log_ratelimited(LOG_ERROR, "bus", "%s: reading vCPU registers failed: %s",
+				r->name, strerror(-ret));
+		return false;
+	}
+	r->ops->access_regs(r->opaque, offset, size, is_write, value, &regs);
+	ret = vregs->set(vregs->ctx, &regs);
+	if (ret < 0) {
+		log_ratelimited(LOG_ERROR, "bus", "%s: writing vCPU registers failed: %s",
+				r->name, strerror(-ret));
+		return false;
+	}
+	if (!is_write)
+		memcpy(data, &regs.rax, size);
+	return true;
+}
+
 void bus_access(struct bus *bus, enum bus_space space, uint64_t addr, void *data,
 		unsigned int size, bool is_write)
+{
+	bus_access_vcpu(bus, space, addr, data, size, is_write, NULL);
+}
+
+void bus_access_vcpu(struct bus *bus, enum bus_space space, uint64_t addr, void *data,
+		     unsigned int size, bool is_write, const struct bus_vcpu_regs *vregs)
 {
 	struct bus_region *r = find_region(bus, space, addr);
 	uint64_t value = 0;
@@ -119,6 +158,13 @@ void bus_access(struct bus *bus, enum bus_space space, uint64_t addr, void *data
 				is_write ? "write" : "read", addr, size, r->min_access,
 				r->max_access);
 		goto reject;
+	}
+	if (r->ops->access_regs) {
+		if (!access_with_regs(r, offset, data, size, is_write, value, vregs)) {
+			r->rejected++;
+			goto reject;
+		}
+		return;
 	}
 	if (is_write) {
 		if (r->ops->write)

@@ -14,11 +14,35 @@
 
 enum bus_space { BUS_PIO, BUS_MMIO, BUS_SPACE_COUNT };
 
+/* The general registers of the vCPU making an access, for the few port
+ * protocols that pass arguments in them (VMware's backdoor, vmmouse.c). */
+struct bus_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi;
+};
+
 struct bus_ops {
 	/* offset is relative to the region base; size is 1, 2, 4 or 8;
 	 * the value is in the low `size` bytes (guest byte order: little-endian). */
 	uint64_t (*read)(void *opaque, uint64_t offset, unsigned int size);
 	void (*write)(void *opaque, uint64_t offset, uint64_t value, unsigned int size);
+	/* Instead of read/write, for a region whose protocol lives in the
+	 * registers: regs holds the vCPU's registers at the access and whatever
+	 * the handler leaves there is written back before the guest resumes.
+	 * For a read, regs->rax's low `size` bytes are also the data read (an
+	 * `in` loads them into EAX); value is a write's data (0 for a read).
+	 * Only a single access from a vCPU (bus_access_vcpu) reaches it; any
+	 * other is refused like a wrong access size. */
+	void (*access_regs)(void *opaque, uint64_t offset, unsigned int size, bool is_write,
+			    uint64_t value, struct bus_regs *regs);
+};
+
+/* How the bus reaches the registers of the vCPU making an access: given by
+ * the vCPU loop for a single port access (not string I/O), and asked only
+ * when the region has access_regs. get/set return 0 or -errno. */
+struct bus_vcpu_regs {
+	int (*get)(void *ctx, struct bus_regs *regs);
+	int (*set)(void *ctx, const struct bus_regs *regs);
+	void *ctx;
 };
 
 struct bus_region {
@@ -53,9 +77,15 @@ void bus_init(struct bus *bus);
  * wrapping range, -EEXIST when it overlaps a registered region, -ENOSPC when full. */
 int bus_register(struct bus *bus, enum bus_space space, const struct bus_region *region);
 
-/* Dispatches one access. data holds `size` bytes (little-endian); reads fill it. */
+/* Dispatches one access. data holds `size` bytes (little-endian); reads fill it.
+ * Regions with access_regs refuse it (no vCPU registers to hand them). */
 void bus_access(struct bus *bus, enum bus_space space, uint64_t addr, void *data,
 		unsigned int size, bool is_write);
+
+/* The same for an access a vCPU made, whose registers a region with
+ * access_regs may read and change through vregs (NULL: as bus_access). */
+void bus_access_vcpu(struct bus *bus, enum bus_space space, uint64_t addr, void *data,
+		     unsigned int size, bool is_write, const struct bus_vcpu_regs *vregs);
 
 /* The region covering addr, or NULL. */
 const struct bus_region *bus_find(const struct bus *bus, enum bus_space space, uint64_t addr);

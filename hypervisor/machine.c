@@ -267,6 +267,8 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 	if (ret == 0)
 		ret = i8042_init(&m->i8042, &m->bus, machine_irq(m, I8042_KBD_IRQ),
 				 machine_irq(m, I8042_AUX_IRQ));
+	if (ret == 0)
+		ret = vmmouse_init(&m->vmmouse, &m->bus, &m->i8042);
 	if (ret < 0) {
 		snprintf(err, err_len, "device setup failed: %s", strerror(-ret));
 		return EXIT_STATUS_HOST;
@@ -316,8 +318,7 @@ static int create_vnc(struct machine *m, char *err, size_t err_len)
 
 	if (!m->cfg->vnc_enabled)
 		return 0;
-	ret = vnc_create(&m->vnc, &vcfg, &m->tracker, i8042_input_sink(&m->i8042), err,
-			 err_len);
+	ret = vnc_create(&m->vnc, &vcfg, &m->tracker, machine_input_sink(m), err, err_len);
 	switch (ret) {
 	case 0:
 		return 0;
@@ -453,7 +454,7 @@ void machine_join(struct machine *m)
 
 struct input_sink machine_input_sink(struct machine *m)
 {
-	return i8042_input_sink(&m->i8042);
+	return vmmouse_input_sink(&m->vmmouse);
 }
 
 void machine_watchdog_tick(struct machine *m)
@@ -468,9 +469,10 @@ void machine_print_stats(struct machine *m, FILE *out)
 	fprintf(out, "stats: ran %" PRIu64 " ms, guest RAM %" PRIu64 " MiB\n",
 		log_now_ms() - m->start_ms, m->mem.ram_bytes >> 20);
 	for (unsigned int i = 0; i < MACHINE_VCPUS; i++)
-		fprintf(out, "stats: %s: exits=%" PRIu64 " pio=%" PRIu64 " mmio=%" PRIu64 "\n",
+		fprintf(out, "stats: %s: exits=%" PRIu64 " pio=%" PRIu64 " mmio=%" PRIu64
+			" reg_syncs=%" PRIu64 "\n",
 			m->vcpus[i].name, (uint64_t)atomic_load(&m->vcpus[i].exits),
-			m->vcpus[i].io_exits, m->vcpus[i].mmio_exits);
+			m->vcpus[i].io_exits, m->vcpus[i].mmio_exits, m->vcpus[i].reg_syncs);
 	thread_print_stats(out);
 	for (unsigned int i = 0; i < m->mem.device_count; i++)
 		fprintf(out, "stats: device memory: %s %" PRIu64 " KiB at 0x%" PRIx64 "\n",
@@ -483,6 +485,7 @@ void machine_print_stats(struct machine *m, FILE *out)
 	ramfb_print_stats(&m->ramfb, out);
 	vga_print_stats(&m->vga, out);
 	i8042_print_stats(&m->i8042, out);
+	vmmouse_print_stats(&m->vmmouse, out);
 	dirty_log_print_stats(&m->dirty_log, out);
 	if (m->tracker_ready)
 		tracker_print_stats(&m->tracker, out);

@@ -19,6 +19,7 @@
 #include "devices/ramfb.h"
 #include "devices/serial.h"
 #include "devices/vga.h"
+#include "devices/vmmouse.h"
 #include "display/share.h"
 #include "display/tracker.h"
 #include "hypervisor/boot.h"
@@ -63,6 +64,7 @@ struct machine {
 	struct display display;
 	struct ramfb ramfb;
 	struct i8042 i8042;
+	struct vmmouse vmmouse;          /* port 0x5658, in front of the i8042's mouse */
 	struct tracker tracker;          /* when a display frontend runs (--vnc, --sdl) */
 	struct display_share share;      /* --sdl: the tracker's changes for the window */
 	struct vnc_server *vnc;          /* NULL with --vnc none */
@@ -118,7 +120,8 @@ int machine_start(struct machine *m, char *err, size_t err_len);
  * then stops the VNC server (its clients are disconnected). */
 void machine_join(struct machine *m);
 
-/* Where a frontend's keyboard and mouse go (the i8042). */
+/* Where a frontend's keyboard and pointer go: the vmmouse, which passes
+ * keys to the i8042 and pointer events to whichever mouse the guest uses. */
 struct input_sink machine_input_sink(struct machine *m);
 
 /* About once a second from the main loop: the halt-with-interrupts-off check. */

@@ -149,8 +149,47 @@ int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry)
 	return 0;
 }
 
+/* The registers of a vCPU stopped in a port-I/O exit, for devices whose
+ * protocol lives in them (bus_ops.access_regs). KVM completes the `in`
+ * after KVM_SET_REGS: it loads EAX from the data buffer and steps past the
+ * instruction, as it does for QEMU's vmport. */
+struct io_regs {
+	struct vcpu *vcpu;
+	struct kvm_regs kvm;
+};
+
+static int io_regs_get(void *ctx, struct bus_regs *regs)
+{
+	struct io_regs *r = ctx;
+
+	r->vcpu->reg_syncs++;
+	if (ioctl(r->vcpu->fd, KVM_GET_REGS, &r->kvm) < 0)
+		return -errno;
+	*regs = (struct bus_regs){ .rax = r->kvm.rax, .rbx = r->kvm.rbx, .rcx = r->kvm.rcx,
+				   .rdx = r->kvm.rdx, .rsi = r->kvm.rsi, .rdi = r->kvm.rdi };
+	return 0;
+}
+
+static int io_regs_set(void *ctx, const struct bus_regs *regs)
+{
+	struct io_regs *r = ctx;
+
+	r->kvm.rax = regs->rax;
+	r->kvm.rbx = regs->rbx;
+	r->kvm.rcx = regs->rcx;
+	r->kvm.rdx = regs->rdx;
+	r->kvm.rsi = regs->rsi;
+	r->kvm.rdi = regs->rdi;
+	if (ioctl(r->vcpu->fd, KVM_SET_REGS, &r->kvm) < 0)
+		return -errno;
+	return 0;
+}
+
 static void handle_io(struct vcpu *vcpu)
 {
+	struct io_regs io_regs = { .vcpu = vcpu };
+	const struct bus_vcpu_regs vregs = { .get = io_regs_get, .set = io_regs_set,
+					     .ctx = &io_regs };
 	struct kvm_run *run = vcpu->run;
 	uint64_t bytes = (uint64_t)run->io.count * run->io.size;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
@@ -164,9 +203,12 @@ static void handle_io(struct vcpu *vcpu)
 				(uint64_t)run->io.data_offset, bytes);
 		return;
 	}
+	/* Registers only for a single access: string I/O keeps its own state
+	 * in RCX/RSI/RDI, which KVM's emulator owns until the instruction ends. */
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
-		bus_access(vcpu->bus, BUS_PIO, run->io.port, data, run->io.size,
-			   run->io.direction == KVM_EXIT_IO_OUT);
+		bus_access_vcpu(vcpu->bus, BUS_PIO, run->io.port, data, run->io.size,
+				run->io.direction == KVM_EXIT_IO_OUT,
+				run->io.count == 1 ? &vregs : NULL);
 }
 
 static void report_internal_error(struct vcpu *vcpu, const char *what)

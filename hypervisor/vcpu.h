@@ -28,6 +28,7 @@ struct vcpu {
 	atomic_bool check_halt;
 	uint64_t io_exits;
 	uint64_t mmio_exits;
+	uint64_t reg_syncs;    /* KVM_GET/SET_REGS pairs for register-protocol ports */
 };
 
 /* Creates vCPU `id` with the CPUID KVM supports. 0 or -errno with err set. */

@@ -90,16 +90,20 @@ void sdl_input_release_all(struct sdl_input *in)
 	}
 }
 
-void sdl_input_motion_to(struct sdl_input *in, uint32_t gx, uint32_t gy)
+void sdl_input_motion_to(struct sdl_input *in, uint32_t gx, uint32_t gy, uint32_t width,
+			 uint32_t height)
 {
-	int64_t dx = (int64_t)gx - in->gx, dy = (int64_t)gy - in->gy;
-	bool had = in->have_pos;
-
+	if (in->have_pos && gx == in->gx && gy == in->gy && width == in->width &&
+	    height == in->height)
+		return;
 	in->gx = gx;
 	in->gy = gy;
+	in->width = width;
+	in->height = height;
 	in->have_pos = true;
-	if (had && (dx || dy))
-		send_pointer(in, (int)dx, (int)dy, 0);
+	in->stats.pointer_events++;
+	if (in->sink.ops && in->sink.ops->pointer_abs)
+		in->sink.ops->pointer_abs(in->sink.opaque, gx, gy, width, height, 0, in->buttons);
 }
 
 void sdl_input_motion_by(struct sdl_input *in, int32_t dx, int32_t dy)

@@ -11,10 +11,11 @@
  * toggles the grab and is not passed on; Ctrl and Alt already were, as in
  * QEMU.
  *
- * Mouse: ungrabbed, the window position is mapped to a guest pixel and the
- * guest gets the difference to the previous one (the PS/2 mouse is
- * relative), so the guest's pointer follows the host's while both move
- * unaccelerated; grabbed (SDL relative mode), the raw motion is passed on.
+ * Mouse: ungrabbed, the window position is mapped to a guest pixel and
+ * passed on as an absolute position (the device makes relative PS/2 motion
+ * of it while the guest has no absolute pointer); grabbed (SDL relative
+ * mode), the raw motion is passed on as relative motion. Buttons and the
+ * wheel go as relative events without motion: the device keeps the position.
  */
 #ifndef FBVM_SDL_INPUT_H
 #define FBVM_SDL_INPUT_H
@@ -34,7 +35,7 @@ struct sdl_input_stats {
 	uint64_t unknown_scancodes;    /* presses of keys with no PC scancode */
 	uint64_t stray_releases;       /* releases of keys not down for the guest */
 	uint64_t auto_released;           /* keys released by fbvm: focus lost, closed */
-	uint64_t pointer_events;       /* pointer() calls */
+	uint64_t pointer_events;       /* pointer events passed on */
 	uint64_t grab_toggles;
 };
 
@@ -43,8 +44,9 @@ struct sdl_input {
 	uint64_t held[4];              /* qnums the guest was told are down */
 	bool grab_key_down;            /* the G of Ctrl-Alt-G: its release is ours */
 	unsigned int buttons;          /* INPUT_BUTTON_* held */
-	bool have_pos;                 /* gx, gy valid */
+	bool have_pos;                 /* gx, gy, width, height valid */
 	uint32_t gx, gy;               /* the guest pixel the pointer was last mapped to */
+	uint32_t width, height;        /* of the guest screen then */
 	struct sdl_input_stats stats;
 };
 
@@ -62,9 +64,10 @@ enum sdl_key_result sdl_input_key(struct sdl_input *in, uint32_t usage, bool dow
 /* Releases every key and button the guest holds (focus lost, shutdown). */
 void sdl_input_release_all(struct sdl_input *in);
 
-/* Ungrabbed motion: the pointer is over guest pixel (gx, gy). The first
- * position after sdl_input_forget_position() only sets the origin. */
-void sdl_input_motion_to(struct sdl_input *in, uint32_t gx, uint32_t gy);
+/* Ungrabbed motion: the pointer is over guest pixel (gx, gy) of a
+ * width x height screen; sent unless it is where it was. */
+void sdl_input_motion_to(struct sdl_input *in, uint32_t gx, uint32_t gy, uint32_t width,
+			 uint32_t height);
 
 /* Grabbed motion: raw relative movement (dy positive = down). */
 void sdl_input_motion_by(struct sdl_input *in, int32_t dx, int32_t dy);
@@ -75,7 +78,8 @@ void sdl_input_button(struct sdl_input *in, unsigned int button, bool down);
 /* Wheel steps, positive = away from the user (up). */
 void sdl_input_wheel(struct sdl_input *in, int32_t steps);
 
-/* The guest's pointer and the host's no longer match (grab changed). */
+/* The guest's pointer and the host's no longer match (grab changed): the
+ * next position is sent even where it was. */
 void sdl_input_forget_position(struct sdl_input *in);
 
 #endif

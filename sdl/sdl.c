@@ -414,7 +414,7 @@ static void sdl_on_motion(struct sdl_frontend *f, const SDL_MouseMotionEvent *m)
 		}
 		sdl_view_to_guest(&f->view, f->guest_w, f->guest_h, (int32_t)x, (int32_t)y, &gx,
 				  &gy);
-		sdl_input_motion_to(&f->input, gx, gy);
+		sdl_input_motion_to(&f->input, gx, gy, f->guest_w, f->guest_h);
 	}
 	sdl_activity(f);
 }

@@ -218,6 +218,72 @@ static void test_bus_odd_kvm_size_is_treated_as_unclaimed(void **state)
 	assert_int_equal(buf[3], 0x00);
 }
 
+/* A device whose protocol lives in the registers: adds EBX to EAX, sets EDI. */
+static void regs_access(void *opaque, uint64_t offset, unsigned int size, bool is_write,
+			uint64_t value, struct bus_regs *regs)
+{
+	struct fake_dev *d = opaque;
+	if (is_write)
+		d->writes++;
+	else
+		d->reads++;
+	d->last_offset = offset;
+	d->last_size = size;
+	d->last_value = value;
+	regs->rax += regs->rbx;
+	regs->rdi = 0x1D1;
+}
+
+static const struct bus_ops regs_ops = { .access_regs = regs_access };
+
+struct fake_regs {
+	struct bus_regs regs;
+	unsigned int sets;
+};
+
+static int fake_get(void *ctx, struct bus_regs *regs)
+{
+	*regs = ((struct fake_regs *)ctx)->regs;
+	return 0;
+}
+
+static int fake_set(void *ctx, const struct bus_regs *regs)
+{
+	struct fake_regs *r = ctx;
+	r->regs = *regs;
+	r->sets++;
+	return 0;
+}
+
+static void test_bus_register_protocol_sees_and_changes_vcpu_registers(void **state)
+{
+	struct bus *bus = *state;
+	struct fake_dev d = { 0 };
+	struct fake_regs cpu = { .regs = { .rax = 40, .rbx = 2 } };
+	const struct bus_vcpu_regs vregs = { .get = fake_get, .set = fake_set, .ctx = &cpu };
+	struct bus_region r = { .name = "regs", .base = 0x5658, .len = 4, .min_access = 4,
+				.max_access = 4, .ops = &regs_ops, .opaque = &d };
+	uint32_t data = 0;
+
+	assert_int_equal(bus_register(bus, BUS_MMIO, &r), -EINVAL);   /* port I/O only */
+	assert_int_equal(bus_register(bus, BUS_PIO, &r), 0);
+	bus_access_vcpu(bus, BUS_PIO, 0x5658, &data, 4, false, &vregs);
+	assert_int_equal(data, 42);                 /* an `in` reads the new EAX */
+	assert_int_equal(cpu.regs.rax, 42);
+	assert_int_equal(cpu.regs.rdi, 0x1D1);
+	assert_int_equal(cpu.sets, 1);
+	data = 7;
+	bus_access_vcpu(bus, BUS_PIO, 0x5658, &data, 4, true, &vregs);
+	assert_int_equal(d.writes, 1);
+	assert_int_equal(d.last_value, 7);
+	assert_int_equal(cpu.regs.rax, 44);
+	/* Without registers (string I/O, a test's plain access): refused. */
+	bus_access(bus, BUS_PIO, 0x5658, &data, 4, false);
+	assert_int_equal(data, 0xFFFFFFFFu);
+	assert_int_equal(d.reads, 1);
+	assert_int_equal(bus_find(bus, BUS_PIO, 0x5658)->rejected, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +296,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bus_register_refuses_overlap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bus_register_refuses_bad_regions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bus_lookup_finds_each_of_many_regions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bus_register_protocol_sees_and_changes_vcpu_registers,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bus_odd_kvm_size_is_treated_as_unclaimed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -967,7 +967,7 @@ static void test_i8042_print_stats_reports_counters(void **state)
 	assert_non_null(strstr(text, "i8042 keyboard: unknown_commands=1 "));
 	assert_non_null(strstr(text, "keys_unmapped=1 "));
 	assert_non_null(strstr(text, "i8042 mouse: unknown_commands=0 "));
-	assert_non_null(strstr(text, "packets_dropped=0\n"));
+	assert_non_null(strstr(text, "packets_dropped=0 doorbells=0\n"));
 	free(text);
 }
 

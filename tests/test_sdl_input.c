@@ -16,11 +16,12 @@
 #define MAX_CALLS 64
 
 struct call {
-	char kind;              /* 'k' key, 'p' pointer */
+	char kind;              /* 'k' key, 'p' pointer, 'a' absolute pointer */
 	uint16_t qnum;
 	bool down;
 	int dx, dy, wheel;
 	unsigned int buttons;
+	uint32_t x, y, width, height;
 };
 
 struct recorder {
@@ -45,7 +46,18 @@ static void rec_pointer(void *opaque, int dx, int dy, int wheel, unsigned int bu
 					  .buttons = buttons };
 }
 
-static const struct input_ops rec_ops = { .key = rec_key, .pointer = rec_pointer };
+static void rec_pointer_abs(void *opaque, uint32_t x, uint32_t y, uint32_t width,
+			    uint32_t height, int wheel, unsigned int buttons)
+{
+	struct recorder *r = opaque;
+
+	assert_true(r->n < MAX_CALLS);
+	r->calls[r->n++] = (struct call){ .kind = 'a', .x = x, .y = y, .width = width,
+					  .height = height, .wheel = wheel, .buttons = buttons };
+}
+
+static const struct input_ops rec_ops = { .key = rec_key, .pointer = rec_pointer,
+					  .pointer_abs = rec_pointer_abs };
 
 struct fixture {
 	struct recorder rec;
@@ -183,22 +195,40 @@ static void test_sdl_input_release_all_lets_go_of_keys_and_buttons(void **state)
 	assert_int_equal(sdl_input_key(&f->in, SDL_SCANCODE_LSHIFT, false), SDL_INPUT_DROPPED);
 }
 
-static void test_sdl_input_motion_to_sends_differences_from_the_second_position(void **state)
+static void expect_abs(const struct fixture *f, size_t i, uint32_t x, uint32_t y,
+		       uint32_t width, uint32_t height, unsigned int buttons)
+{
+	assert_true(i < f->rec.n);
+	assert_int_equal(f->rec.calls[i].kind, 'a');
+	assert_int_equal(f->rec.calls[i].x, x);
+	assert_int_equal(f->rec.calls[i].y, y);
+	assert_int_equal(f->rec.calls[i].width, width);
+	assert_int_equal(f->rec.calls[i].height, height);
+	assert_int_equal(f->rec.calls[i].wheel, 0);
+	assert_int_equal(f->rec.calls[i].buttons, buttons);
+}
+
+static void test_sdl_input_motion_to_sends_positions_not_repeats(void **state)
 {
 	struct fixture *f = *state;
 
-	sdl_input_motion_to(&f->in, 100, 100);
-	assert_int_equal(f->rec.n, 0);
-	sdl_input_motion_to(&f->in, 110, 95);
-	sdl_input_motion_to(&f->in, 110, 95);   /* no move, no packet */
-	sdl_input_motion_to(&f->in, 0, 700);
-	assert_int_equal(f->rec.n, 2);
-	expect_pointer(f, 0, 10, -5, 0, 0);
-	expect_pointer(f, 1, -110, 605, 0, 0);
-	/* After the grab changed, the next position starts anew. */
+	sdl_input_motion_to(&f->in, 100, 100, 1024, 768);
+	sdl_input_motion_to(&f->in, 110, 95, 1024, 768);
+	sdl_input_motion_to(&f->in, 110, 95, 1024, 768);   /* no move, no event */
+	sdl_input_button(&f->in, INPUT_BUTTON_RIGHT, true);
+	sdl_input_motion_to(&f->in, 0, 767, 1024, 768);
+	sdl_input_motion_to(&f->in, 0, 767, 640, 480);     /* the guest changed mode */
+	assert_int_equal(f->rec.n, 5);
+	expect_abs(f, 0, 100, 100, 1024, 768, 0);
+	expect_abs(f, 1, 110, 95, 1024, 768, 0);
+	expect_pointer(f, 2, 0, 0, 0, INPUT_BUTTON_RIGHT);
+	expect_abs(f, 3, 0, 767, 1024, 768, INPUT_BUTTON_RIGHT);
+	expect_abs(f, 4, 0, 767, 640, 480, INPUT_BUTTON_RIGHT);
+	/* After the grab changed, the same position is sent again. */
 	sdl_input_forget_position(&f->in);
-	sdl_input_motion_to(&f->in, 5, 5);
-	assert_int_equal(f->rec.n, 2);
+	sdl_input_motion_to(&f->in, 0, 767, 640, 480);
+	assert_int_equal(f->rec.n, 6);
+	expect_abs(f, 5, 0, 767, 640, 480, INPUT_BUTTON_RIGHT);
 }
 
 static void test_sdl_input_grabbed_motion_buttons_and_wheel(void **state)
@@ -233,7 +263,7 @@ int main(void)
 		T(test_sdl_input_grab_key_works_with_right_ctrl_and_alt_gr),
 		T(test_sdl_input_g_without_both_modifiers_is_a_key),
 		T(test_sdl_input_release_all_lets_go_of_keys_and_buttons),
-		T(test_sdl_input_motion_to_sends_differences_from_the_second_position),
+		T(test_sdl_input_motion_to_sends_positions_not_repeats),
 		T(test_sdl_input_grabbed_motion_buttons_and_wheel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

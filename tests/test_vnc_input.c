@@ -1,6 +1,6 @@
 /* Unit tests for vnc/input.c and the generated vnc/keysym_qnum.c: keysyms
- * and Extended Key Event codes to qnums, held keys, absolute → relative
- * pointer motion. */
+ * and Extended Key Event codes to qnums, held keys, pointer events to
+ * absolute positions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,11 +15,12 @@
 #define MAX_EVENTS 600
 
 struct event {
-	enum { EV_KEY, EV_POINTER } kind;
+	enum { EV_KEY, EV_POINTER, EV_ABS } kind;
 	uint16_t qnum;
 	bool down;
 	int dx, dy, wheel;
 	unsigned int buttons;
+	uint32_t x, y, width, height;
 };
 
 struct recorder {
@@ -42,7 +43,17 @@ static void rec_pointer(void *opaque, int dx, int dy, int wheel, unsigned int bu
 					.buttons = buttons };
 }
 
-static const struct input_ops rec_ops = { .key = rec_key, .pointer = rec_pointer };
+static void rec_pointer_abs(void *opaque, uint32_t x, uint32_t y, uint32_t width,
+			    uint32_t height, int wheel, unsigned int buttons)
+{
+	struct recorder *r = opaque;
+	assert_true(r->n < MAX_EVENTS);
+	r->ev[r->n++] = (struct event){ .kind = EV_ABS, .x = x, .y = y, .width = width,
+					.height = height, .wheel = wheel, .buttons = buttons };
+}
+
+static const struct input_ops rec_ops = { .key = rec_key, .pointer = rec_pointer,
+					  .pointer_abs = rec_pointer_abs };
 
 struct fixture {
 	struct recorder rec;
@@ -72,6 +83,18 @@ static void assert_pointer(const struct event *e, int dx, int dy, int wheel, uns
 	assert_int_equal(e->kind, EV_POINTER);
 	assert_int_equal(e->dx, dx);
 	assert_int_equal(e->dy, dy);
+	assert_int_equal(e->wheel, wheel);
+	assert_int_equal(e->buttons, buttons);
+}
+
+static void assert_abs(const struct event *e, uint32_t x, uint32_t y, uint32_t width,
+		       uint32_t height, int wheel, unsigned int buttons)
+{
+	assert_int_equal(e->kind, EV_ABS);
+	assert_int_equal(e->x, x);
+	assert_int_equal(e->y, y);
+	assert_int_equal(e->width, width);
+	assert_int_equal(e->height, height);
 	assert_int_equal(e->wheel, wheel);
 	assert_int_equal(e->buttons, buttons);
 }
@@ -213,23 +236,26 @@ static void test_vnc_input_ext_key_ignores_codes_above_a_byte(void **state)
 	assert_int_equal(f->in.stats.bad_keycodes, 3);
 }
 
-static void test_vnc_pointer_first_event_has_no_motion(void **state)
+static void test_vnc_pointer_first_event_sends_its_position(void **state)
 {
 	struct fixture *f = *state;
 	vnc_input_pointer(&f->in, &f->c, VNC_MASK_LEFT, 300, 200, 640, 480);
 	assert_int_equal(f->rec.n, 1);
-	assert_pointer(&f->rec.ev[0], 0, 0, 0, INPUT_BUTTON_LEFT);
+	assert_abs(&f->rec.ev[0], 300, 200, 640, 480, 0, INPUT_BUTTON_LEFT);
 }
 
-static void test_vnc_pointer_reports_differences(void **state)
+static void test_vnc_pointer_sends_positions_but_not_repeats(void **state)
 {
 	struct fixture *f = *state;
 	vnc_input_pointer(&f->in, &f->c, 0, 300, 200, 640, 480);
 	vnc_input_pointer(&f->in, &f->c, 0, 310, 190, 640, 480);
+	vnc_input_pointer(&f->in, &f->c, 0, 310, 190, 640, 480);
 	vnc_input_pointer(&f->in, &f->c, 0, 0, 479, 640, 480);
-	assert_int_equal(f->rec.n, 2);
-	assert_pointer(&f->rec.ev[0], 10, -10, 0, 0);
-	assert_pointer(&f->rec.ev[1], -310, 289, 0, 0);
+	assert_int_equal(f->rec.n, 3);
+	assert_abs(&f->rec.ev[0], 300, 200, 640, 480, 0, 0);
+	assert_abs(&f->rec.ev[1], 310, 190, 640, 480, 0, 0);
+	assert_abs(&f->rec.ev[2], 0, 479, 640, 480, 0, 0);
+	assert_int_equal(f->in.stats.pointer_events, 3);
 }
 
 static void test_vnc_pointer_clamps_to_the_screen(void **state)
@@ -237,12 +263,11 @@ static void test_vnc_pointer_clamps_to_the_screen(void **state)
 	struct fixture *f = *state;
 	vnc_input_pointer(&f->in, &f->c, 0, 639, 479, 640, 480);
 	vnc_input_pointer(&f->in, &f->c, 0, 65535, 65535, 640, 480);   /* beyond the edge */
-	assert_int_equal(f->rec.n, 0);   /* clamped to where it was: no motion */
+	assert_int_equal(f->rec.n, 1);   /* clamped to where it was: nothing new */
 	vnc_input_pointer(&f->in, &f->c, 0, -5, -5, 640, 480);
-	assert_int_equal(f->rec.n, 1);
-	assert_pointer(&f->rec.ev[0], -639, -479, 0, 0);
-	assert_int_equal(f->c.last_x, 0);
-	assert_int_equal(f->c.last_y, 0);
+	assert_int_equal(f->rec.n, 2);
+	assert_abs(&f->rec.ev[0], 639, 479, 640, 480, 0, 0);
+	assert_abs(&f->rec.ev[1], 0, 0, 640, 480, 0, 0);
 }
 
 static void test_vnc_pointer_maps_buttons(void **state)
@@ -252,10 +277,10 @@ static void test_vnc_pointer_maps_buttons(void **state)
 	vnc_input_pointer(&f->in, &f->c, VNC_MASK_MIDDLE, 5, 5, 640, 480);
 	vnc_input_pointer(&f->in, &f->c, VNC_MASK_RIGHT | VNC_MASK_LEFT, 5, 5, 640, 480);
 	vnc_input_pointer(&f->in, &f->c, 0xE0 /* bits 5-7: no PS/2 meaning */, 5, 5, 640, 480);
-	assert_int_equal(f->rec.n, 3);
-	assert_pointer(&f->rec.ev[0], 0, 0, 0, INPUT_BUTTON_MIDDLE);
-	assert_pointer(&f->rec.ev[1], 0, 0, 0, INPUT_BUTTON_RIGHT | INPUT_BUTTON_LEFT);
-	assert_pointer(&f->rec.ev[2], 0, 0, 0, 0);
+	assert_int_equal(f->rec.n, 4);
+	assert_abs(&f->rec.ev[1], 5, 5, 640, 480, 0, INPUT_BUTTON_MIDDLE);
+	assert_abs(&f->rec.ev[2], 5, 5, 640, 480, 0, INPUT_BUTTON_RIGHT | INPUT_BUTTON_LEFT);
+	assert_abs(&f->rec.ev[3], 5, 5, 640, 480, 0, 0);
 }
 
 static void test_vnc_pointer_wheel_steps_on_each_press(void **state)
@@ -266,9 +291,9 @@ static void test_vnc_pointer_wheel_steps_on_each_press(void **state)
 	vnc_input_pointer(&f->in, &f->c, VNC_MASK_WHEEL_UP, 5, 5, 640, 480);   /* still held */
 	vnc_input_pointer(&f->in, &f->c, 0, 5, 5, 640, 480);
 	vnc_input_pointer(&f->in, &f->c, VNC_MASK_WHEEL_DOWN, 5, 5, 640, 480);
-	assert_int_equal(f->rec.n, 2);
-	assert_pointer(&f->rec.ev[0], 0, 0, 1, 0);
-	assert_pointer(&f->rec.ev[1], 0, 0, -1, 0);
+	assert_int_equal(f->rec.n, 3);
+	assert_abs(&f->rec.ev[1], 5, 5, 640, 480, 1, 0);
+	assert_abs(&f->rec.ev[2], 5, 5, 640, 480, -1, 0);
 }
 
 static void test_vnc_input_without_sink_counts_but_sends_nothing(void **state)
@@ -300,8 +325,8 @@ int main(void)
 		T(test_vnc_input_ext_key_uses_keycode_whatever_the_keysym),
 		T(test_vnc_input_ext_key_without_keycode_falls_back_to_keysym),
 		T(test_vnc_input_ext_key_ignores_codes_above_a_byte),
-		T(test_vnc_pointer_first_event_has_no_motion),
-		T(test_vnc_pointer_reports_differences),
+		T(test_vnc_pointer_first_event_sends_its_position),
+		T(test_vnc_pointer_sends_positions_but_not_repeats),
 		T(test_vnc_pointer_clamps_to_the_screen),
 		T(test_vnc_pointer_maps_buttons),
 		T(test_vnc_pointer_wheel_steps_on_each_press),

@@ -49,6 +49,8 @@ struct event {
 	uint16_t qnum;
 	bool down;
 	int dx, dy;
+	bool is_abs;
+	uint32_t x, y, width, height;
 	unsigned int buttons;
 };
 
@@ -101,7 +103,21 @@ static void rec_pointer(void *opaque, int dx, int dy, int wheel, unsigned int bu
 	pthread_mutex_unlock(&f->lock);
 }
 
-static const struct input_ops rec_ops = { .key = rec_key, .pointer = rec_pointer };
+static void rec_pointer_abs(void *opaque, uint32_t x, uint32_t y, uint32_t width,
+			    uint32_t height, int wheel, unsigned int buttons)
+{
+	struct fixture *f = opaque;
+	(void)wheel;
+	pthread_mutex_lock(&f->lock);
+	if (f->n_events < MAX_EVENTS)
+		f->events[f->n_events++] = (struct event){ .is_abs = true, .x = x, .y = y,
+							   .width = width, .height = height,
+							   .buttons = buttons };
+	pthread_mutex_unlock(&f->lock);
+}
+
+static const struct input_ops rec_ops = { .key = rec_key, .pointer = rec_pointer,
+					  .pointer_abs = rec_pointer_abs };
 
 static bool wait_events(struct fixture *f, size_t n)
 {
@@ -522,13 +538,18 @@ static void test_vnc_server_acks_ext_key_event_and_forwards_input(void **state)
 	pthread_mutex_lock(&f->lock);
 	assert_true(f->events[0].is_key && f->events[0].qnum == 0x10 && f->events[0].down);
 	assert_true(f->events[1].is_key && f->events[1].qnum == 0x30 && f->events[1].down);
-	assert_false(f->events[2].is_key);
+	assert_true(f->events[2].is_abs);
 	assert_int_equal(f->events[2].buttons, 1);
-	assert_int_equal(f->events[3].dx, 63 - 10);
-	assert_int_equal(f->events[3].dy, 31 - 10);
+	assert_int_equal(f->events[2].x, 10);
+	assert_int_equal(f->events[2].y, 10);
+	assert_true(f->events[3].is_abs);
+	assert_int_equal(f->events[3].x, 63);
+	assert_int_equal(f->events[3].y, 31);
+	assert_int_equal(f->events[3].width, 64);
+	assert_int_equal(f->events[3].height, 32);
 	assert_true(f->events[4].is_key && f->events[4].qnum == 0x10 && !f->events[4].down);
 	assert_true(f->events[5].is_key && f->events[5].qnum == 0x30 && !f->events[5].down);
-	assert_false(f->events[6].is_key);
+	assert_false(f->events[6].is_key || f->events[6].is_abs);
 	assert_int_equal(f->events[6].buttons, 0);
 	pthread_mutex_unlock(&f->lock);
 	rfb_close(&c);

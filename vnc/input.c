@@ -113,29 +113,27 @@ void vnc_input_pointer(struct vnc_input *in, struct vnc_input_client *c, unsigne
 {
 	unsigned int pressed = mask & ~c->last_mask;
 	unsigned int buttons = buttons_of(mask);
-	int dx = 0, dy = 0, wheel = 0;
+	int wheel = 0;
 
 	x = clamp(x, width);
 	y = clamp(y, height);
-	if (c->last_x >= 0) {
-		dx = x - c->last_x;
-		dy = y - c->last_y;
-	}
 	/* Clients press and release the wheel "buttons" once per step. */
 	if (pressed & VNC_MASK_WHEEL_UP)
 		wheel++;
 	if (pressed & VNC_MASK_WHEEL_DOWN)
 		wheel--;
-	c->last_x = x;
-	c->last_y = y;
-	if (!dx && !dy && !wheel && buttons == buttons_of(c->last_mask)) {
+	if (x == c->last_x && y == c->last_y && !wheel &&
+	    buttons == buttons_of(c->last_mask)) {
 		c->last_mask = mask;
 		return;
 	}
+	c->last_x = x;
+	c->last_y = y;
 	c->last_mask = mask;
 	in->stats.pointer_events++;
-	if (in->sink.ops && in->sink.ops->pointer)
-		in->sink.ops->pointer(in->sink.opaque, dx, dy, wheel, buttons);
+	if (in->sink.ops && in->sink.ops->pointer_abs)
+		in->sink.ops->pointer_abs(in->sink.opaque, (uint32_t)x, (uint32_t)y, width, height,
+					  wheel, buttons);
 }
 
 void vnc_input_release_all(struct vnc_input *in, struct vnc_input_client *c)

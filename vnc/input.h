@@ -1,7 +1,7 @@
 /*
  * VNC input → the input interface (devices/input.h): X11 keysyms and QEMU
- * Extended Key Event codes to qnums, absolute RFB pointer positions to the
- * relative motion a PS/2 mouse reports. Pure logic with per-client state, no
+ * Extended Key Event codes to qnums, RFB pointer events to absolute
+ * positions, buttons and wheel steps. Pure logic with per-client state, no
  * libvncserver: every value comes from an untrusted client and is checked
  * here. Runs on the vnc thread only.
  */
@@ -59,11 +59,11 @@ void vnc_input_keysym(struct vnc_input *in, struct vnc_input_client *c, uint32_t
 void vnc_input_ext_key(struct vnc_input *in, struct vnc_input_client *c, uint32_t keysym,
 		       uint32_t keycode, bool down);
 
-/* An RFB PointerEvent at (x, y) on a width x height screen: the position is
- * clamped to the screen, motion is the difference to the client's previous
- * position (none for its first event), buttons come from mask bits 0-2 and a
- * wheel step from each press of bit 3 (up) or 4 (down). Nothing is sent when
- * nothing changed. */
+/* An RFB PointerEvent at (x, y) on a width x height screen: the position,
+ * clamped to the screen, goes to the sink's pointer_abs (the device turns it
+ * into relative motion if the guest has no absolute pointer), buttons come
+ * from mask bits 0-2 and a wheel step from each press of bit 3 (up) or 4
+ * (down). Nothing is sent when nothing changed since this client's last event. */
 void vnc_input_pointer(struct vnc_input *in, struct vnc_input_client *c, unsigned int mask,
 		       int x, int y, uint32_t width, uint32_t height);
 

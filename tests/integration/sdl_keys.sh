@@ -97,6 +97,6 @@ fi
 echo "guest received the expected scancodes and mouse packets"
 [ "$rc" -eq 1 ] || { cat "$tmp/kbd.err"; fail "exit status $rc after Escape, want 1"; }
 grep "^stats: sdl: keys" "$tmp/kbd.err"
-grep -q "^stats: sdl: keys=1[78] unknown_scancodes=0 stray_releases=0 .* pointer=3 grabs=2$" \
+grep -q "^stats: sdl: keys=1[78] unknown_scancodes=0 stray_releases=0 .* pointer=5 grabs=2$" \
 	"$tmp/kbd.err" || fail "sdl key counters"
 echo "Escape ended the guest (status 1)"
