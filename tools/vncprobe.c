@@ -48,6 +48,10 @@
  *                        size before the DesktopSize of a resize that
  *                        happens while a client connects; libvncclient
  *                        then drops the connection: "Rect too large".)
+ *     --password-file F  answer VNC authentication with the password on F's
+ *                        first line (plain text, as fbvm's --vnc-password-file;
+ *                        libvncclient uses its first 8 characters); without
+ *                        it a server that asks for a password fails with 5
  *     --verbose          libvncclient's own log on stderr
  *
  * Besides counts and rates the output has max_gap_ms, the longest time
@@ -64,7 +68,9 @@
  * in order.
  *
  * Exit status: 0 every goal met, 1 a goal not met in time (the output says
- * which), 2 usage, 3 could not connect, 4 connection lost.
+ * which), 2 usage, 3 could not connect, 4 connection lost, 5 the server
+ * asked for a password and the connection failed after it (wrong password,
+ * or none given): not retried, a retry would be another failed guess.
  *
  * The requested pixel format is 32 bpp, depth 24, little-endian, red at bit
  * 16, green 8, blue 0: a pixel in frameBuffer is the word 0x00RRGGBB, so
@@ -95,7 +101,11 @@
 #define PROBE_LATENCY_KEY 0x61      /* 'a' */
 #define PROBE_LATENCY_PAUSE_MS 60
 
-enum { EXIT_PASS = 0, EXIT_GOAL = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3, EXIT_LOST = 4 };
+enum { EXIT_PASS = 0, EXIT_GOAL = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3, EXIT_LOST = 4,
+       EXIT_AUTH = 5 };
+
+/* --password-file: bytes of the first line kept (libvncclient uses 8). */
+#define PROBE_PASSWORD_BYTES 256
 
 struct probe_expect {
 	int x, y;
@@ -138,6 +148,8 @@ struct probe {
 	bool reconnect;
 	int reconnects;           /* connections lost and made again (--reconnect) */
 	bool verbose;
+	const char *password_file;
+	bool password_asked;      /* the server asked for VNC authentication */
 	/* results (from t_start on; --reconnect clears all but t_start) */
 	double t_start, t_connected, t_first_update, t_receive_start, t_last_update;
 	double max_gap;           /* longest wait between two updates */
@@ -375,6 +387,9 @@ static void parse_args(int argc, char **argv)
 				usage("bad --latency-timeout");
 		} else if (!strcmp(a, "--reconnect")) {
 			P.reconnect = true;
+		} else if (!strcmp(a, "--password-file")) {
+			NEED_VALUE();
+			P.password_file = v;
 		} else if (!strcmp(a, "--verbose")) {
 			P.verbose = true;
 		} else if (a[0] == '-') {
@@ -515,6 +530,33 @@ static rfbBool on_resize(rfbClient *cl)
 	return TRUE;
 }
 
+/* libvncclient's GetPassword: the first line of --password-file, malloc'd
+ * (libvncclient frees it); NULL fails the handshake. Never the terminal. */
+static char *on_password(rfbClient *cl)
+{
+	char *pw;
+	FILE *f;
+
+	(void)cl;
+	P.password_asked = true;
+	if (!P.password_file) {
+		fprintf(stderr, "vncprobe: the server asks for a password; give --password-file\n");
+		return NULL;
+	}
+	f = fopen(P.password_file, "re");
+	pw = calloc(1, PROBE_PASSWORD_BYTES);
+	if (!f || !pw || !fgets(pw, PROBE_PASSWORD_BYTES, f)) {
+		fprintf(stderr, "vncprobe: cannot read --password-file %s\n", P.password_file);
+		if (f)
+			fclose(f);
+		free(pw);
+		return NULL;
+	}
+	fclose(f);
+	pw[strcspn(pw, "\r\n")] = '\0';
+	return pw;
+}
+
 static rfbClient *probe_connect(void)
 {
 	for (;;) {
@@ -547,8 +589,16 @@ static rfbClient *probe_connect(void)
 		cl->serverHost = strdup(P.host);
 		cl->serverPort = P.port;
 		cl->connectTimeout = 2;
+		cl->GetPassword = on_password;
+		P.password_asked = false;
 		if (rfbInitClient(cl, NULL, NULL))
 			return cl;   /* on failure rfbInitClient freed cl */
+		if (P.password_asked) {
+			fprintf(stderr, "vncprobe: VNC authentication with %s:%d failed\n", P.host,
+				P.port);
+			printf("auth=failed\n");
+			exit(EXIT_AUTH);
+		}
 		if (now_s() - P.t_start > P.timeout) {
 			fprintf(stderr, "vncprobe: cannot connect to %s:%d within %.1f s\n", P.host,
 				P.port, P.timeout);
