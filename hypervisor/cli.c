@@ -119,6 +119,38 @@ const char *cli_display_name(enum boot_display d)
 	return d == BOOT_DISPLAY_RAMFB ? "ramfb" : "vga";
 }
 
+bool cli_vnc_host_is_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int cli_check_vnc_access(const struct run_config *cfg, char *err, size_t err_len)
+{
+	if (!cfg->vnc_enabled) {
+		if (cfg->vnc_password_file || cfg->vnc_insecure) {
+			snprintf(err, err_len, "%s: needs a VNC server (not --vnc none)",
+				 cfg->vnc_password_file ? "--vnc-password-file" : "--vnc-insecure");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!cfg->vnc_password_file && !cfg->vnc_insecure &&
+	    !cli_vnc_host_is_loopback(cfg->vnc_host)) {
+		bool v6 = strchr(cfg->vnc_host, ':') != NULL;
+		snprintf(err, err_len, "--vnc %s%s%s:%u: listening beyond this host needs"
+			 " --vnc-password-file PATH, or --vnc-insecure to allow anyone on the"
+			 " network without a password", v6 ? "[" : "", cfg->vnc_host, v6 ? "]" : "",
+			 cfg->vnc_port);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static bool vram_size_ok(uint64_t bytes)
 {
 	return bytes >= CLI_VRAM_MIN_BYTES && bytes <= CLI_VRAM_MAX_BYTES &&
@@ -141,6 +173,10 @@ void cli_print_help(const char *prog)
 	       "  --serial MODE        COM1 goes to stdio (default), file:PATH or none\n"
 	       "  --vnc ADDR:PORT      VNC server address (default 127.0.0.1:5900);\n"
 	       "                       [ADDR]:PORT for IPv6, e.g. [::1]:5900; none for no server\n"
+	       "  --vnc-password-file PATH  viewers must give the password on PATH's first\n"
+	       "                       line (VNC authentication: only its first 8 characters\n"
+	       "                       count); the file must be mode 0600 or 0400\n"
+	       "  --vnc-insecure       allow --vnc on a non-loopback address without a password\n"
 	       "  --display vga|ramfb  a Linux guest's boot display (default vga): the std\n"
 	       "                       VGA's VRAM, or a ramfb framebuffer fbvm programs\n"
 	       "  --vram SIZE          std VGA video memory, a power of two 1M..256M (default 16M)\n"
@@ -164,7 +200,7 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_SERIAL, OPT_STATS,
 	       OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_VNC, OPT_DISPLAY, OPT_VRAM,
-	       OPT_SDL };
+	       OPT_SDL, OPT_VNC_PASSWORD_FILE, OPT_VNC_INSECURE };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -175,6 +211,8 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 		{ "display", required_argument, NULL, OPT_DISPLAY },
 		{ "vram", required_argument, NULL, OPT_VRAM },
 		{ "sdl", optional_argument, NULL, OPT_SDL },
+		{ "vnc-password-file", required_argument, NULL, OPT_VNC_PASSWORD_FILE },
+		{ "vnc-insecure", no_argument, NULL, OPT_VNC_INSECURE },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -268,6 +306,8 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_VNC_PASSWORD_FILE: cfg->vnc_password_file = arg; break;
+		case OPT_VNC_INSECURE: cfg->vnc_insecure = true; break;
 		case OPT_STATS: cfg->stats = true; break;
 		case OPT_VERBOSE: cfg->verbose = true; break;
 		case OPT_HELP: return CLI_HELP;
@@ -288,5 +328,7 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 		snprintf(err, err_len, "run: --kernel FILE is required");
 		return CLI_ERROR;
 	}
+	if (cli_check_vnc_access(cfg, err, err_len) < 0)
+		return CLI_ERROR;
 	return CLI_RUN;
 }

@@ -30,6 +30,8 @@ struct run_config {
 	bool vnc_enabled;              /* false for --vnc none */
 	char vnc_host[CLI_VNC_HOST_BYTES];  /* numeric IPv4 or IPv6 address */
 	uint16_t vnc_port;
+	const char *vnc_password_file; /* --vnc-password-file: NULL for none */
+	bool vnc_insecure;             /* --vnc-insecure: non-loopback without one */
 	enum boot_display display;     /* --display */
 	uint64_t vram_bytes;           /* --vram: std VGA VRAM */
 	bool sdl;                      /* --sdl: a local window beside VNC */
@@ -60,6 +62,14 @@ int cli_parse_size(const char *text, uint64_t *bytes);
 /* "ADDR:PORT" with a numeric IPv4 address, "[ADDR]:PORT" with a numeric
  * IPv6 one, or "none"; PORT 1..65535. 0 or -EINVAL. */
 int cli_parse_vnc(const char *text, struct run_config *cfg);
+
+/* True for 127.0.0.0/8 and ::1: only this host can connect. */
+bool cli_vnc_host_is_loopback(const char *host);
+
+/* The listening rule: a --vnc address other hosts can reach needs
+ * --vnc-password-file or an explicit --vnc-insecure; neither option goes
+ * with --vnc none. 0, or -EINVAL with one line in err. */
+int cli_check_vnc_access(const struct run_config *cfg, char *err, size_t err_len);
 
 /* "ramfb" or "vga". 0 or -EINVAL. */
 int cli_parse_display(const char *text, enum boot_display *display);

@@ -313,6 +313,7 @@ static int create_vnc(struct machine *m, char *err, size_t err_len)
 		.port = m->cfg->vnc_port,
 		.desktop_name = "fbvm",
 		.share = m->share_ready ? &m->share : NULL,
+		.password_file = m->cfg->vnc_password_file,
 	};
 	int ret;
 

@@ -83,8 +83,9 @@ static void test_cli_vnc_accepts_ipv4_ipv6_and_none(void **state)
 	char err[200];
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* --vnc-insecure: the addresses other hosts reach need it (or a password). */
 		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc",
-				       cases[i].arg, NULL), CLI_RUN);
+				       cases[i].arg, "--vnc-insecure", NULL), CLI_RUN);
 		assert_true(cfg.vnc_enabled);
 		assert_string_equal(cfg.vnc_host, cases[i].host);
 		assert_int_equal(cfg.vnc_port, cases[i].port);
@@ -92,6 +93,66 @@ static void test_cli_vnc_accepts_ipv4_ipv6_and_none(void **state)
 	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc", "none",
 			       NULL), CLI_RUN);
 	assert_false(cfg.vnc_enabled);
+}
+
+static void test_cli_vnc_beyond_loopback_needs_password_or_insecure(void **state)
+{
+	static const char *const open_addrs[] = {
+		"0.0.0.0:5900", "192.168.1.20:5900", "[::]:5900", "[fe80::1:2]:5900",
+		"[::ffff:127.0.0.1]:5900",
+	};
+	struct run_config cfg;
+	char err[300], want[300];
+	(void)state;
+	for (size_t i = 0; i < sizeof(open_addrs) / sizeof(open_addrs[0]); i++) {
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc",
+				       open_addrs[i], NULL), CLI_ERROR);
+		snprintf(want, sizeof(want), "--vnc %s: listening beyond this host needs"
+			 " --vnc-password-file PATH, or --vnc-insecure to allow anyone on the"
+			 " network without a password", open_addrs[i]);
+		assert_string_equal(err, want);
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc",
+				       open_addrs[i], "--vnc-password-file", "pw", NULL), CLI_RUN);
+		assert_string_equal(cfg.vnc_password_file, "pw");
+		assert_false(cfg.vnc_insecure);
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k",
+				       "--vnc-insecure", "--vnc", open_addrs[i], NULL), CLI_RUN);
+		assert_true(cfg.vnc_insecure);
+		assert_null(cfg.vnc_password_file);
+	}
+}
+
+static void test_cli_vnc_loopback_needs_no_password(void **state)
+{
+	static const char *const loopback[] = { "127.0.0.1:5900", "127.1.2.3:5900", "[::1]:5900" };
+	struct run_config cfg;
+	char err[300];
+	(void)state;
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc",
+				       loopback[i], NULL), CLI_RUN);
+		assert_null(cfg.vnc_password_file);
+		assert_false(cfg.vnc_insecure);
+	}
+	assert_true(cli_vnc_host_is_loopback("127.255.255.254"));
+	assert_false(cli_vnc_host_is_loopback("128.0.0.1"));
+	assert_false(cli_vnc_host_is_loopback("::2"));
+}
+
+static void test_cli_vnc_password_options_need_a_server(void **state)
+{
+	struct run_config cfg;
+	char err[300];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc", "none",
+			       "--vnc-password-file", "pw", NULL), CLI_ERROR);
+	assert_string_equal(err, "--vnc-password-file: needs a VNC server (not --vnc none)");
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc-insecure",
+			       "--vnc", "none", NULL), CLI_ERROR);
+	assert_string_equal(err, "--vnc-insecure: needs a VNC server (not --vnc none)");
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k",
+			       "--vnc-password-file", NULL), CLI_ERROR);
+	assert_string_equal(err, "--vnc-password-file: needs a value");
 }
 
 static void test_cli_vnc_rejects_malformed_addresses(void **state)
@@ -311,6 +372,9 @@ int main(void)
 		cmocka_unit_test(test_cli_run_defaults),
 		cmocka_unit_test(test_cli_vnc_accepts_ipv4_ipv6_and_none),
 		cmocka_unit_test(test_cli_vnc_rejects_malformed_addresses),
+		cmocka_unit_test(test_cli_vnc_beyond_loopback_needs_password_or_insecure),
+		cmocka_unit_test(test_cli_vnc_loopback_needs_no_password),
+		cmocka_unit_test(test_cli_vnc_password_options_need_a_server),
 		cmocka_unit_test(test_cli_run_all_options),
 		cmocka_unit_test(test_cli_bad_values_give_one_clear_line),
 		cmocka_unit_test(test_cli_mem_limits),

@@ -40,6 +40,7 @@
 #include "hypervisor/log.h"
 #include "stack/stack_sizes.h"
 #include "stack/thread.h"
+#include "vnc/auth.h"
 #include "vnc/ext_key.h"
 #include "vnc/gate.h"
 #include "vnc/input.h"
@@ -68,6 +69,7 @@
 
 struct vnc_client {
 	char addr[VNC_ADDR_BYTES];
+	struct vnc_backoff_addr peer;  /* its address, as auth back-off keys it */
 	struct vnc_input_client input;
 	uint64_t incomplete_since_ms;  /* its next message is partly here; 0: not */
 	bool held;                     /* on hold for this rfbProcessEvents */
@@ -77,6 +79,7 @@ struct vnc_server {
 	rfbScreenInfoPtr screen;
 	struct tracker *tracker;
 	struct display_share *share;   /* NULL: VNC is the tracker's only reader */
+	struct vnc_auth *auth;         /* NULL: no password (vnc/auth.h) */
 	struct vnc_input input;
 	struct refresh_schedule schedule;
 	struct thread *thread;
@@ -183,6 +186,11 @@ static enum rfbNewClientAction vnc_on_new_client(rfbClientPtr cl)
 		vnc_format_addr(c->addr, sizeof(c->addr), &peer);
 	else
 		snprintf(c->addr, sizeof(c->addr), "%s", cl->host);
+	vnc_backoff_addr_from_sockaddr(&c->peer, (const struct sockaddr *)&peer);
+	if (s->auth && !vnc_auth_admit(s->auth, &c->peer, c->addr, log_now_ms())) {
+		free(c);
+		return RFB_CLIENT_REFUSE;
+	}
 	vnc_input_client_init(&c->input);
 	cl->clientData = c;
 	cl->clientGoneHook = vnc_on_client_gone;
@@ -191,6 +199,18 @@ static enum rfbNewClientAction vnc_on_new_client(rfbClientPtr cl)
 	s->stats.clients_served++;
 	log_ratelimited(LOG_INFO, "vnc", "client %s connected", c->addr);
 	return RFB_CLIENT_ACCEPT;
+}
+
+/* screen->passwordCheck: the client's VNC authentication response. */
+static rfbBool vnc_on_password(rfbClientPtr cl, const char *response, int len)
+{
+	struct vnc_server *s = cl->screen->screenData;
+	struct vnc_client *c = cl->clientData;
+
+	if (!c || len < 0)
+		return FALSE;
+	return vnc_auth_check(s->auth, &c->peer, c->addr, cl->authChallenge,
+			      (const uint8_t *)response, (size_t)len, log_now_ms());
 }
 
 static void vnc_on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
@@ -528,11 +548,21 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 		return ret;
 	}
 
+	if (cfg->password_file) {
+		ret = vnc_auth_create(&s->auth, cfg->password_file, err, err_len);
+		if (ret < 0) {
+			close(s->stop_efd);
+			free(s);
+			return ret;
+		}
+	}
+
 	vnc_rfblog_install();
 	vnc_ext_key_register(&vnc_ext_key_handler);
 	s->screen = rfbGetScreen(&argc, NULL, (int)tracker->width, (int)tracker->height, 8, 3, 4);
 	if (!s->screen) {
 		snprintf(err, err_len, "vnc: libvncserver could not create the screen");
+		vnc_auth_destroy(s->auth);
 		close(s->stop_efd);
 		free(s);
 		return -ENOMEM;
@@ -551,6 +581,11 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 	s->screen->kbdAddEvent = vnc_on_key;
 	s->screen->ptrAddEvent = vnc_on_pointer;
 	s->screen->newClientHook = vnc_on_new_client;
+	if (s->auth) {
+		/* Non-NULL makes libvncserver offer VNC authentication only. */
+		s->screen->authPasswdData = s->auth;
+		s->screen->passwordCheck = vnc_on_password;
+	}
 	if (family == AF_INET) {
 		s->screen->port = cfg->port;
 		s->screen->listenInterface = addr4.s_addr;
@@ -569,6 +604,7 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 		snprintf(err, err_len, "--vnc %s: cannot listen: %s", s->listen_addr, strerror(-ret));
 		rfbShutdownServer(s->screen, FALSE);
 		rfbScreenCleanup(s->screen);
+		vnc_auth_destroy(s->auth);
 		close(s->stop_efd);
 		free(s);
 		return ret;
@@ -581,8 +617,12 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 	if (vnc_is_loopback(family, family == AF_INET ? (const void *)&addr4 : (const void *)&addr6))
 		log_info("vnc", "listening on %s (this host only)", s->listen_addr);
 	else
-		log_warn("vnc", "listening on %s: reachable from other hosts, no password",
-			 s->listen_addr);
+		log_info("vnc", "listening on %s: reachable from other hosts%s", s->listen_addr,
+			 s->auth ? ", VNC password required" : "");
+	if (!s->auth && !vnc_is_loopback(family, family == AF_INET ? (const void *)&addr4 :
+					 (const void *)&addr6))
+		log_warn("vnc", "no password (--vnc-insecure): anyone who reaches %s controls"
+			 " the guest's keyboard and mouse", s->listen_addr);
 	*out = s;
 	return 0;
 }
@@ -615,6 +655,7 @@ void vnc_destroy(struct vnc_server *s)
 	if (!s)
 		return;
 	vnc_stop(s);
+	vnc_auth_destroy(s->auth);
 	close(s->stop_efd);
 	free(s);
 }
@@ -646,4 +687,6 @@ void vnc_print_stats(const struct vnc_server *s, FILE *out)
 		" released_on_disconnect=%" PRIu64 " pointer=%" PRIu64 "\n", in->key_events,
 		in->ext_key_events, st->ext_key_acks, in->unknown_keysyms, in->bad_keycodes,
 		in->stray_releases, in->released_on_disconnect, in->pointer_events);
+	if (s->auth)
+		vnc_auth_print_stats(s->auth, out);
 }

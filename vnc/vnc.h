@@ -61,6 +61,10 @@ struct vnc_config {
 	 * no client is connected, and refreshes sooner after the share's
 	 * activity fd fires (input in the other frontend). */
 	struct display_share *share;
+	/* Optional (--vnc-password-file): clients must pass VNC authentication
+	 * with the password on this file's first line (vnc/auth.h: the file's
+	 * rules, the back-off after failures). NULL: no password. */
+	const char *password_file;
 };
 
 struct vnc_stats {
@@ -82,8 +86,8 @@ struct vnc_stats {
  * socket), but no thread yet. The tracker and the input sink must outlive
  * the server; from vnc_start() on they belong to the vnc thread. Returns 0,
  * or a negative errno with one line in err: -EADDRINUSE / -EADDRNOTAVAIL /
- * -EACCES when the address cannot be bound, -EINVAL for a malformed address,
- * -ENOMEM. Nothing is left behind on failure.
+ * -EACCES when the address cannot be bound, -EINVAL for a malformed address
+ * or a password file that breaks vnc/auth.h's rules, -ENOMEM. Nothing is left behind on failure.
  */
 int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tracker *tracker,
 	       struct input_sink input, char *err, size_t err_len);
