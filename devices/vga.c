@@ -2,6 +2,11 @@
  * Standard VGA: Bochs VBE dispi registers, the PCI function, and the bits
  * of legacy VGA bochs-drm uses.
  *
+ * Over 800 lines on purpose: one device, one file (the project's rule). The
+ * dispi registers, the PCI function and the legacy ports share one struct
+ * and one lock, and much of the length is QEMU's semantics stated beside
+ * the code that follows them.
+ *
  * Dispi register semantics are QEMU's std VGA (hw/display/vga.c
  * vbe_ioport_read_data / vbe_ioport_write_data / vbe_fixup_regs), our
  * reference, so a guest reads back what it would read under QEMU:

@@ -2,6 +2,9 @@
  * Tests for devices/fw_cfg.c. Every access goes through the port-I/O bus as a
  * guest's would, and DMA descriptors and buffers live in real guest RAM
  * (struct guest_mem, 16 MiB).
+ *
+ * Over 800 lines on purpose: one test file per unit under test (as every
+ * tests/test_X.c for X.c), made of independent cases, each short.
  */
 #include <errno.h>
 #include <setjmp.h>

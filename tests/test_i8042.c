@@ -1,6 +1,10 @@
 /* Unit tests for devices/i8042.c, driven through the bus exactly as a guest
  * drives ports 0x60/0x64: Linux's probe sequence, translation, queue limits,
- * IRQ levels on fake lines, reset, and bad command streams. */
+ * IRQ levels on fake lines, reset, and bad command streams.
+ *
+ * Over 800 lines on purpose: one test file per unit under test (as every
+ * tests/test_X.c for X.c), made of independent cases, each short.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>

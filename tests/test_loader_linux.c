@@ -6,6 +6,9 @@
  * zero-page.rst and screen_info.h rather than taken from the loader, so the
  * two are checked against each other. At the end, Debian's vmlinuz when
  * `make linux-guest` has fetched it.
+ *
+ * Over 800 lines on purpose: one test file per unit under test (as every
+ * tests/test_X.c for X.c), made of independent cases, each short.
  */
 #include <errno.h>
 #include <limits.h>

@@ -2,6 +2,9 @@
  * Unit tests for hypervisor/loader_pvh.c. Images are built here in memory: a
  * valid PVH ELF (one PT_LOAD, one PT_NOTE with the Xen entry note, one spare
  * PT_NULL header a test can turn into a second segment), then mutated.
+ *
+ * Over 800 lines on purpose: one test file per unit under test (as every
+ * tests/test_X.c for X.c), made of independent cases, each short.
  */
 #include <elf.h>
 #include <errno.h>

@@ -5,6 +5,9 @@
  * tiny/bochs.c), PCI config space through 0xCF8/0xCFC, and the bad values
  * a guest may write. Expected register values follow QEMU's std VGA
  * (hw/display/vga.c) except where vga.c documents a difference.
+ *
+ * Over 800 lines on purpose: one test file per unit under test (as every
+ * tests/test_X.c for X.c), made of independent cases, each short.
  */
 #include <errno.h>
 #include <setjmp.h>

@@ -26,6 +26,10 @@ stack/stack_sizes.h), finds the call path that needs the most stack:
 Fails (exit 1) if a thread's total exceeds --limit-percent (50) of its stack,
 or any function of ours has a frame over --max-frame (16 KiB).
 
+Over 800 lines on purpose: one check, read top to bottom (.ci parsing, the
+annotations, the sources, the walk, the report); the library side is in
+tools/framescan.py.
+
 Usage: tools/stackcheck.py [--build build] [--binary build/fbvm] [FILE.ci ...]
 """
 

@@ -4,6 +4,9 @@
  * updates, checks pixels, sends keys, saves a PNG, and prints what happened as
  * key=value lines on stdout.
  *
+ * Over 800 lines on purpose: one client that the tests drive through its
+ * options; splitting it would spread one connection's state over files.
+ *
  *   vncprobe [options] HOST:PORT | [IPV6]:PORT
  *     --encodings LIST   libvncclient encodings string, e.g. raw, tight,
  *                        "hextile zlib" (default raw)
