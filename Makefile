@@ -65,6 +65,7 @@ $(BUILD)/tests/%.o: CFLAGS += $(call pkg_cflags,$(TEST_PKGS))
 -include guests/guests.mk
 -include tools/tools.mk
 -include tools/stack.mk
+-include tools/install.mk
 -include tools/linux.mk
 
 # Installs missing Debian packages; does nothing (and uses no network) when all are present.
