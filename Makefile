@@ -62,6 +62,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 
 $(BUILD)/tests/%.o: CFLAGS += $(call pkg_cflags,$(TEST_PKGS))
 
+# Guest memory is written only through guest_mem_write & co., which mark the
+# pages for the display tracker; the read translations return const pointers
+# and this keeps devices and the hypervisor from casting that away.
+$(BUILD)/hypervisor/%.o $(BUILD)/devices/%.o: CFLAGS += -Wcast-qual
+
 -include guests/guests.mk
 -include tools/tools.mk
 -include tools/stack.mk

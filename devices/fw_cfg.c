@@ -95,6 +95,15 @@ static void store_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* The DMA control word goes back to the guest as a host-side write. */
+static void fw_cfg_dma_store_control(struct fw_cfg *fw, uint64_t gpa, uint32_t v)
+{
+	uint8_t be[4];
+
+	store_be32(be, v);
+	guest_mem_write(fw->mem, gpa, be, sizeof(be));
+}
+
 static void store_be16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -186,27 +195,29 @@ static void fw_cfg_comb_write(void *opaque, uint64_t offset, uint64_t value, uns
 }
 
 /* READ: copy the item from the offset, zero-fill what lies past its end
- * (QEMU does the same; not an error). */
+ * (QEMU does the same; not an error). Both are host-side writes, which KVM's
+ * dirty log does not see: guest_mem_write()/guest_mem_fill() mark the pages
+ * so a viewer watching a framebuffer there gets the new bytes. */
 static bool fw_cfg_dma_read_item(struct fw_cfg *fw, const struct fw_cfg_item *item,
 				 uint64_t address, uint32_t length)
 {
-	uint8_t *buf = guest_mem_ptr(fw->mem, address, length);
 	uint32_t avail = item->size - fw->offset;
 	uint32_t n = length < avail ? length : avail;
 
 	/* Checked whole and up front: a 4 GiB length against a small guest fails
 	 * here at once. Unlike QEMU, which fills what it can before failing,
 	 * nothing is written and the offset stays. */
-	if (!buf) {
+	if (!guest_mem_ptr(fw->mem, address, length)) {
 		log_ratelimited(LOG_WARN, "fw_cfg", "dma read buffer outside ram addr=0x%" PRIx64
 				" len=0x%" PRIx32, address, length);
 		return false;
 	}
 	if (n)
-		memcpy(buf, item->data + fw->offset, n);
-	/* One memset over the checked range, however large; not madvise(), which
-	 * would bypass KVM's dirty log. */
-	memset(buf + n, 0, (size_t)length - n);
+		guest_mem_write(fw->mem, address, item->data + fw->offset, n);
+	/* One memset over the checked range, however large; not madvise(),
+	 * which would bypass KVM's dirty log and the host-write marks. */
+	if (length > n)
+		guest_mem_fill(fw->mem, address + n, 0, (uint64_t)length - n);
 	fw->offset += n;
 	return true;
 }
@@ -251,7 +262,7 @@ static bool fw_cfg_dma_write_item(struct fw_cfg *fw, const struct fw_cfg_item *i
 static void fw_cfg_dma_transfer(struct fw_cfg *fw, uint64_t desc_gpa)
 {
 	uint8_t desc[FW_CFG_DMA_DESC_BYTES];
-	uint8_t *guest_desc = guest_mem_ptr(fw->mem, desc_gpa, sizeof(desc));
+	const uint8_t *guest_desc = guest_mem_ptr(fw->mem, desc_gpa, sizeof(desc));
 	uint32_t control, length;
 	uint64_t address;
 	struct fw_cfg_item item;
@@ -261,11 +272,11 @@ static void fw_cfg_dma_transfer(struct fw_cfg *fw, uint64_t desc_gpa)
 	if (!guest_desc) {
 		/* QEMU writes ERROR to the control word when it can, even if the
 		 * rest of the descriptor runs past the end of RAM. */
-		uint8_t *ctl = guest_mem_ptr(fw->mem, desc_gpa, 4);
+		bool ctl = guest_mem_ptr(fw->mem, desc_gpa, 4) != NULL;
 
 		fw->dma_errors++;
 		if (ctl)
-			store_be32(ctl, FW_CFG_DMA_CTL_ERROR);
+			fw_cfg_dma_store_control(fw, desc_gpa, FW_CFG_DMA_CTL_ERROR);
 		log_ratelimited(LOG_WARN, "fw_cfg", "dma descriptor outside ram addr=0x%" PRIx64
 				" %s", desc_gpa, ctl ? "error written" : "ignored");
 		return;
@@ -306,7 +317,8 @@ static void fw_cfg_dma_transfer(struct fw_cfg *fw, uint64_t desc_gpa)
 	/* The guest polls control from RAM: every data store must be visible
 	 * before the result. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	store_be32(guest_desc + FW_CFG_DMA_DESC_CONTROL, ok ? 0 : FW_CFG_DMA_CTL_ERROR);
+	fw_cfg_dma_store_control(fw, desc_gpa + FW_CFG_DMA_DESC_CONTROL,
+				 ok ? 0 : FW_CFG_DMA_CTL_ERROR);
 }
 
 static uint64_t fw_cfg_dma_read(void *opaque, uint64_t offset, unsigned int size)

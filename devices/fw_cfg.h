@@ -6,7 +6,8 @@
  * Items: SIGNATURE ("QEMU"), ID (u32 LE: traditional + DMA = 3), FILE_DIR
  * (QEMU's layout and size: u32 BE count, then FW_CFG_MAX_FILES 64-byte
  * entries, unused ones zero) and the files. Every other selector reads as an
- * empty item. Guest DMA reaches guest RAM only through guest_mem_ptr().
+ * empty item. Guest DMA reaches guest RAM only through guest_mem_ptr() (reads)
+ * and guest_mem_write()/guest_mem_fill() (writes, marked for the display).
  *
  * Threads: the guest reaches the device on vCPU threads; one mutex guards the
  * state. Files are added before the vCPUs start.

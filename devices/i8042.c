@@ -574,17 +574,16 @@ int i8042_init(struct i8042 *s, struct bus *bus, struct irq_line kbd_irq,
 	return 0;
 }
 
-void i8042_print_stats(const struct i8042 *s, FILE *out)
+void i8042_print_stats(struct i8042 *m, FILE *out)
 {
-	struct i8042 *m = (struct i8042 *)s; /* the lock, not the state, is written */
 	struct i8042_stats c;
 	struct ps2_kbd_stats k;
 	struct ps2_mouse_stats p;
 
 	pthread_mutex_lock(&m->lock);
-	c = s->stats;
-	k = s->kbd.stats;
-	p = s->mouse.stats;
+	c = m->stats;
+	k = m->kbd.stats;
+	p = m->mouse.stats;
 	pthread_mutex_unlock(&m->lock);
 
 	fprintf(out, "i8042: unknown_commands=%" PRIu64 " abandoned_params=%" PRIu64

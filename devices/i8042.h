@@ -117,6 +117,6 @@ struct input_sink i8042_input_sink(struct i8042 *i8042);
 void i8042_aux_doorbell(struct i8042 *i8042);
 
 /* Counters for ignored commands and dropped keys/packets, one line per device. */
-void i8042_print_stats(const struct i8042 *i8042, FILE *out);
+void i8042_print_stats(struct i8042 *i8042, FILE *out);   /* takes the lock */
 
 #endif

@@ -106,6 +106,7 @@
 
 #include "devices/pci.h"
 #include "hypervisor/bus.h"
+#include "hypervisor/guest_mem.h"
 #include "hypervisor/memmap.h"
 
 #define VBE_DISPI_ID_LAST     VBE_DISPI_ID5
@@ -367,13 +368,13 @@ static void vbe_enable_write(struct vga *v, uint16_t value)
 		r[VBE_DISPI_INDEX_ENABLE] |= VBE_DISPI_ENABLED;
 		line_bytes = vbe_fixup_regs(v);
 		if (!(value & VBE_DISPI_NOCLEARMEM)) {
-			/* The host writes VRAM here, which the dirty log does not
-			 * see; the new surface generation published after this
-			 * makes frontends compare the whole picture. */
+			/* A host-side write: guest_mem_fill() marks the pages, so
+			 * a frontend still showing this VRAM (same geometry, no
+			 * new generation yet) sees the clear too. */
 			clear_bytes = (uint64_t)r[VBE_DISPI_INDEX_YRES] * line_bytes;
 			if (clear_bytes > v->vram_bytes)
 				clear_bytes = v->vram_bytes;
-			memset(v->vram, 0, clear_bytes);
+			guest_mem_fill(v->mem, v->vram_gpa, 0, clear_bytes);
 			v->vram_clears++;
 		}
 	}
@@ -758,7 +759,7 @@ static bool bus_range_free(const struct bus *bus, enum bus_space space, uint64_t
 }
 
 int vga_init(struct vga *v, struct bus *bus, struct pci_host *pci, struct display *display,
-	     uint8_t *vram_host, uint64_t vram_bytes, uint64_t vram_gpa)
+	     const struct guest_mem *mem, uint64_t vram_bytes, uint64_t vram_gpa)
 {
 	const struct bus_region pio[] = {
 		/* 16-bit index at 0x1CE and data at 0x1CF: a word at 0x1CF covers 0x1D0. */
@@ -785,10 +786,11 @@ int vga_init(struct vga *v, struct bus *bus, struct pci_host *pci, struct displa
 	uint64_t vram_end;
 	int ret;
 
-	if (!vram_host || vram_bytes < VGA_VRAM_MIN_BYTES || vram_bytes > VGA_VRAM_MAX_BYTES ||
+	if (!mem || vram_bytes < VGA_VRAM_MIN_BYTES || vram_bytes > VGA_VRAM_MAX_BYTES ||
 	    (vram_bytes & (vram_bytes - 1)) || (vram_gpa & (vram_bytes - 1)) ||
 	    __builtin_add_overflow(vram_gpa, vram_bytes, &vram_end) || vram_end > (1ull << 32) ||
-	    (vram_gpa < MEMMAP_VGA_MMIO_BASE + VGA_MMIO_BYTES && MEMMAP_VGA_MMIO_BASE < vram_end))
+	    (vram_gpa < MEMMAP_VGA_MMIO_BASE + VGA_MMIO_BYTES && MEMMAP_VGA_MMIO_BASE < vram_end) ||
+	    !guest_mem_ptr(mem, vram_gpa, vram_bytes))
 		return -EINVAL;
 	for (unsigned int i = 0; i < sizeof(pio) / sizeof(pio[0]); i++)
 		if (!bus_range_free(bus, BUS_PIO, pio[i].base, pio[i].len))
@@ -803,7 +805,7 @@ int vga_init(struct vga *v, struct bus *bus, struct pci_host *pci, struct displa
 	if (ret)
 		return -ret;
 	v->display = display;
-	v->vram = vram_host;
+	v->mem = mem;
 	v->vram_bytes = vram_bytes;
 	v->vram_gpa = vram_gpa;
 	v->mmio_gpa = MEMMAP_VGA_MMIO_BASE;

@@ -27,6 +27,7 @@
 #include "hypervisor/log.h"
 
 struct bus;
+struct guest_mem;
 struct pci_host;
 
 /* Ports (QEMU hw/display/vga.c vga_init, x86). 0x1D0 is the non-x86 data
@@ -118,7 +119,7 @@ enum vga_event {
 struct vga {
 	pthread_mutex_t lock;
 	struct display *display;
-	uint8_t *vram;                   /* host mapping of VRAM */
+	const struct guest_mem *mem;     /* VRAM is its device region; host writes go through it */
 	uint64_t vram_bytes;
 	uint64_t vram_gpa;               /* BAR0 */
 	uint64_t mmio_gpa;               /* BAR2 */
@@ -153,8 +154,9 @@ struct vga {
  * vram_bytes at vram_gpa, prefetchable; BAR2 = 4 KiB at MEMMAP_VGA_MMIO_BASE;
  * COMMAND = IO | MEMORY as firmware leaves a boot display), ports
  * 0x1CE-0x1D0 (16-bit accesses), 0x3C0-0x3DF (8/16-bit) and the BAR2 MMIO
- * region (1- to 4-byte accesses) on `bus`. vram_host maps vram_bytes of
- * VRAM, which the board maps at vram_gpa for the guest. vram_bytes must be
+ * region (1- to 4-byte accesses) on `bus`. VRAM is the device region of mem
+ * at vram_gpa, vram_bytes long; the device writes it (mode-set clears) only
+ * through guest_mem_fill(), so viewers see the clear. vram_bytes must be
  * a power of two within VGA_VRAM_MIN/MAX_BYTES and vram_gpa aligned to it,
  * below 4 GiB, clear of BAR2. Nothing is published until the guest (or
  * vga_set_mode) enables a mode. Returns 0, or -EINVAL (bad VRAM), -EEXIST
@@ -162,7 +164,7 @@ struct vga {
  * registered.
  */
 int vga_init(struct vga *vga, struct bus *bus, struct pci_host *pci, struct display *display,
-	     uint8_t *vram_host, uint64_t vram_bytes, uint64_t vram_gpa);
+	     const struct guest_mem *mem, uint64_t vram_bytes, uint64_t vram_gpa);
 void vga_destroy(struct vga *vga);
 
 /*

@@ -502,12 +502,22 @@ static enum tracker_result reject_surface(struct tracker *t, const struct displa
 	return TRACKER_UNCHANGED;
 }
 
-/* Fetches the dirty log for the surface's pages into t->bitmap. */
+/* Fetches the dirty log for the surface's pages into t->bitmap and merges
+ * the pages fbvm itself wrote (fw_cfg DMA, VRAM clears: KVM logs only vCPU
+ * writes). Both are taken before the pixels are read, so a write landing
+ * after shows up next time. The host marks are taken even when the dirty
+ * log fails (the whole surface is compared then), so none lingers. */
 static int fetch_dirty(struct tracker *t)
 {
 	int ret = t->dirty.fetch ? t->dirty.fetch(t->dirty.ctx, t->page_gpa,
 						  t->pages * TRACKER_PAGE_BYTES, t->bitmap)
 				 : -ENOTSUP;
+
+	if (ret < 0)
+		memset(t->bitmap, 0, (size_t)((t->pages + 63) / 64) * sizeof(uint64_t));
+	t->stats.host_written_pages += guest_mem_take_written(t->mem, t->page_gpa,
+							      t->pages * TRACKER_PAGE_BYTES,
+							      t->bitmap);
 
 	t->dirty_supported = ret == 0;
 	if (ret < 0 && ret != -ENOTSUP) {
@@ -640,9 +650,10 @@ void tracker_print_stats(const struct tracker *t, FILE *out)
 	const struct tracker_stats *st = &t->stats;
 
 	fprintf(out, "stats: tracker: refreshes=%" PRIu64 " dirty_pages=%" PRIu64
-		" tiles_compared=%" PRIu64 " tiles_changed=%" PRIu64 " full_compares=%" PRIu64
-		" invalid_surfaces=%" PRIu64 " fetch_errors=%" PRIu64 " alloc_failures=%" PRIu64
-		" rects_merged=%" PRIu64 "\n", st->refreshes, st->dirty_pages, st->tiles_compared,
-		st->tiles_changed, st->full_compares, st->invalid_surfaces, st->fetch_errors,
+		" host_written_pages=%" PRIu64 " tiles_compared=%" PRIu64 " tiles_changed=%" PRIu64
+		" full_compares=%" PRIu64 " invalid_surfaces=%" PRIu64 " fetch_errors=%" PRIu64
+		" alloc_failures=%" PRIu64 " rects_merged=%" PRIu64 "\n", st->refreshes,
+		st->dirty_pages, st->host_written_pages, st->tiles_compared, st->tiles_changed,
+		st->full_compares, st->invalid_surfaces, st->fetch_errors,
 		st->alloc_failures, st->rects_merged);
 }

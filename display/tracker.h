@@ -44,7 +44,8 @@ struct guest_mem;
 #define TRACKER_TILE_H 16
 #endif
 
-/* Where writes to guest memory are recorded (KVM dirty logging). */
+/* Where vCPU writes to guest memory are recorded (KVM dirty logging). Host
+ * writes are recorded by guest_mem (guest_mem_take_written) and merged. */
 struct dirty_source {
 	/*
 	 * For each 4 KiB page i of [gpa, gpa + len) (gpa page-aligned, len a
@@ -73,7 +74,8 @@ enum tracker_result {
 
 struct tracker_stats {
 	uint64_t refreshes;
-	uint64_t dirty_pages;       /* pages the dirty log reported */
+	uint64_t dirty_pages;       /* pages the dirty log or host writes reported */
+	uint64_t host_written_pages; /* of those, pages fbvm wrote (guest_mem_write & co.) */
 	uint64_t tiles_compared;
 	uint64_t tiles_changed;
 	uint64_t full_compares;     /* refreshes without dirty information */

@@ -48,7 +48,8 @@ int bus_register(struct bus *bus, enum bus_space space, const struct bus_region 
 	return 0;
 }
 
-static struct bus_region *find_region(const struct bus *bus, enum bus_space space, uint64_t addr)
+/* Index of the region holding addr, or -1. */
+static int find_index(const struct bus *bus, enum bus_space space, uint64_t addr)
 {
 	const struct bus_region *regions = bus->regions[space];
 	unsigned int lo = 0, hi = bus->count[space];
@@ -61,14 +62,16 @@ static struct bus_region *find_region(const struct bus *bus, enum bus_space spac
 		else if (addr - r->base >= r->len)
 			lo = mid + 1;
 		else
-			return (struct bus_region *)r;
+			return (int)mid;
 	}
-	return NULL;
+	return -1;
 }
 
 const struct bus_region *bus_find(const struct bus *bus, enum bus_space space, uint64_t addr)
 {
-	return find_region(bus, space, addr);
+	int i = find_index(bus, space, addr);
+
+	return i < 0 ? NULL : &bus->regions[space][i];
 }
 
 /* Logs an unclaimed address the first time it is seen; the table is bounded,
@@ -131,7 +134,8 @@ void bus_access(struct bus *bus, enum bus_space space, uint64_t addr, void *data
 void bus_access_vcpu(struct bus *bus, enum bus_space space, uint64_t addr, void *data,
 		     unsigned int size, bool is_write, const struct bus_vcpu_regs *vregs)
 {
-	struct bus_region *r = find_region(bus, space, addr);
+	int i = find_index(bus, space, addr);
+	struct bus_region *r = i < 0 ? NULL : &bus->regions[space][i];
 	uint64_t value = 0;
 
 	if (!access_size_valid(size)) {

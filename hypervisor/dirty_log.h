@@ -14,7 +14,8 @@
  *    of pages outside the fetched range are kept in `pending` until fetched,
  *    but every page of the slot faults again on its next guest write.
  * Only guest writes are logged: host writes through the userspace mapping
- * (loaders, DMA emulation) never set a bit.
+ * (loaders, DMA emulation) never set a bit here; guest_mem records those
+ * (guest_mem_write & co.) and the tracker merges both.
  *
  * Slots are added on the main thread before vCPUs run; fetch is then called
  * by one thread (the tracker's). Nothing here locks.

@@ -662,19 +662,22 @@ int linux_load(struct guest_mem *mem, const uint8_t *image, size_t image_size,
 		return ret;
 
 	/* Checked by linux_check_kernel_area() and linux_place_initrd(). */
-	dst = guest_mem_ram_ptr(mem, plan.hdr.load_gpa, plan.hdr.kernel_bytes);
+	/* Host-side writes: each span is marked written when done. */
+	dst = guest_mem_ram_write_begin(mem, plan.hdr.load_gpa, plan.hdr.kernel_bytes);
 	if (!dst)
 		return loader_error(err, err_len, -ENOSPC, "kernel lies outside guest RAM");
 	memcpy(dst, image + plan.hdr.kernel_offset, plan.hdr.kernel_bytes);
+	guest_mem_write_end(mem, plan.hdr.load_gpa, plan.hdr.kernel_bytes);
 	if (plan.initrd_size) {
-		dst = guest_mem_ram_ptr(mem, plan.initrd_gpa, plan.initrd_size);
+		dst = guest_mem_ram_write_begin(mem, plan.initrd_gpa, plan.initrd_size);
 		if (!dst)
 			return loader_error(err, err_len, -ENOSPC, "initrd lies outside guest RAM");
 		memcpy(dst, req->initrd, plan.initrd_size);
+		guest_mem_write_end(mem, plan.initrd_gpa, plan.initrd_size);
 	}
 
 	/* Page 0 and the boot structures, zeroed then filled. */
-	low = guest_mem_ram_ptr(mem, 0, LINUX_BOOT_INFO_END);
+	low = guest_mem_ram_write_begin(mem, 0, LINUX_BOOT_INFO_END);
 	if (!low)  /* guest RAM is at least MEMMAP_RAM_MIN */
 		return loader_error(err, err_len, -ENOSPC,
 				   "guest RAM does not cover the Linux boot structures");
@@ -683,6 +686,7 @@ int linux_load(struct guest_mem *mem, const uint8_t *image, size_t image_size,
 	linux_write_gdt(low + LINUX_ZERO_PAGE_GPA);
 	linux_write_page_tables(low + LINUX_ZERO_PAGE_GPA);
 	memcpy(low + LINUX_CMDLINE_GPA, plan.cmdline, plan.cmdline_len);
+	guest_mem_write_end(mem, 0, LINUX_BOOT_INFO_END);
 
 	*out = (struct boot_entry){
 		.mode = BOOT_MODE_LINUX64,

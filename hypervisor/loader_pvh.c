@@ -426,12 +426,13 @@ static int pvh_copy_segments(const struct pvh_elf *elf, struct guest_mem *mem,
 		pvh_read_phdr(elf, i, &ph);
 		if (!pvh_is_loaded(&ph))
 			continue;
-		dst = guest_mem_ram_ptr(mem, ph.paddr, ph.memsz);
+		dst = guest_mem_ram_write_begin(mem, ph.paddr, ph.memsz);
 		if (!dst)  /* checked by pvh_check_load() */
 			return loader_error(err, err_len, -ENOSPC,
 					 "ELF segment %u lies outside guest RAM", i);
 		memcpy(dst, elf->image + ph.offset, ph.filesz);
 		memset(dst + ph.filesz, 0, ph.memsz - ph.filesz);
+		guest_mem_write_end(mem, ph.paddr, ph.memsz);
 	}
 	return 0;
 }
@@ -521,7 +522,8 @@ static int pvh_write_boot_info(struct guest_mem *mem, const char *cmdline, size_
 
 	_Static_assert(GUEST_MEM_MAX_REGIONS + 1 <= PVH_MEMMAP_MAX_ENTRIES, "memmap table size");
 
-	area = guest_mem_ram_ptr(mem, PVH_START_INFO_GPA, PVH_BOOT_INFO_END - PVH_START_INFO_GPA);
+	area = guest_mem_ram_write_begin(mem, PVH_START_INFO_GPA,
+					 PVH_BOOT_INFO_END - PVH_START_INFO_GPA);
 	if (!area)  /* guest RAM is at least MEMMAP_RAM_MIN */
 		return loader_error(err, err_len, -ENOSPC,
 				 "guest RAM does not cover the PVH boot structures");
@@ -544,6 +546,7 @@ static int pvh_write_boot_info(struct guest_mem *mem, const char *cmdline, size_
 	memcpy(area + (PVH_CMDLINE_GPA - PVH_START_INFO_GPA), cmdline, cmdline_len);
 
 	memcpy(area, &info, sizeof(info));
+	guest_mem_write_end(mem, PVH_START_INFO_GPA, PVH_BOOT_INFO_END - PVH_START_INFO_GPA);
 	return 0;
 }
 
@@ -588,11 +591,12 @@ int pvh_load(struct guest_mem *mem, const uint8_t *image, size_t image_size,
 	if (ret)
 		return ret;
 	if (initrd_size) {
-		uint8_t *dst = guest_mem_ram_ptr(mem, initrd_gpa, initrd_size);
+		uint8_t *dst = guest_mem_ram_write_begin(mem, initrd_gpa, initrd_size);
 
 		if (!dst)  /* placed inside low RAM by pvh_place_initrd() */
 			return loader_error(err, err_len, -ENOSPC, "initrd lies outside guest RAM");
 		memcpy(dst, req->initrd, initrd_size);
+		guest_mem_write_end(mem, initrd_gpa, initrd_size);
 	}
 	ret = pvh_write_boot_info(mem, cmdline, cmdline_len, initrd_gpa, initrd_size,
 				  err, err_len);

@@ -123,7 +123,7 @@ static int open_serial_output(struct machine *m, char *err, size_t err_len)
 static int map_slot(struct machine *m, uint32_t slot, const struct guest_mem_region *r,
 		    char *err, size_t err_len)
 {
-	int ret = dirty_log_map_slot(&m->dirty_log, &m->kvm, slot, r->gpa, r->size, r->host);
+	int ret = dirty_log_map_slot(&m->dirty_log, &m->kvm, slot, r->gpa, r->size, r->host_base);
 
 	if (ret < 0) {
 		snprintf(err, err_len, "KVM_SET_USER_MEMORY_REGION slot %u (%s, %" PRIu64
@@ -161,11 +161,10 @@ static int add_device_memory(struct machine *m, struct boot_framebuffer *fb, cha
 			     size_t err_len)
 {
 	const struct run_config *cfg = m->cfg;
-	uint8_t *boot_fb;
 	int ret;
 
 	m->vram_gpa = machine_vram_gpa(cfg->vram_bytes);
-	ret = guest_mem_add_device(&m->mem, "vga-vram", m->vram_gpa, cfg->vram_bytes, &m->vram);
+	ret = guest_mem_add_device(&m->mem, "vga-vram", m->vram_gpa, cfg->vram_bytes, NULL);
 	if (ret < 0) {
 		snprintf(err, err_len, "--vram %" PRIu64 "M at 0x%" PRIx64 ": %s",
 			 cfg->vram_bytes >> 20, m->vram_gpa, strerror(-ret));
@@ -184,7 +183,7 @@ static int add_device_memory(struct machine *m, struct boot_framebuffer *fb, cha
 	}
 	if (cfg->display != BOOT_DISPLAY_RAMFB)
 		return 0;
-	ret = guest_mem_add_device(&m->mem, "boot-fb", fb->gpa, fb->size, &boot_fb);
+	ret = guest_mem_add_device(&m->mem, "boot-fb", fb->gpa, fb->size, NULL);
 	if (ret < 0) {
 		snprintf(err, err_len, "boot framebuffer (%" PRIu64 " KiB at 0x%" PRIx64 "): %s",
 			 fb->size >> 10, fb->gpa, strerror(-ret));
@@ -260,7 +259,7 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 		m->ramfb_ready = ret == 0;
 	}
 	if (ret == 0) {
-		ret = vga_init(&m->vga, &m->bus, &m->pci, &m->display, m->vram,
+		ret = vga_init(&m->vga, &m->bus, &m->pci, &m->display, &m->mem,
 			       m->cfg->vram_bytes, m->vram_gpa);
 		m->vga_ready = ret == 0;
 	}

@@ -56,7 +56,6 @@ struct machine {
 	struct pci_host pci;             /* 0xCF8-0xCFF: config mechanism #1 and reset (0xCF9) */
 	struct cmos cmos;
 	struct vga vga;                  /* PCI 00:02.0, VRAM in guest_mem's device memory */
-	uint8_t *vram;                   /* host mapping of VRAM (owned by mem) */
 	uint64_t vram_gpa;               /* BAR0 */
 	bool linux_guest;                /* a bzImage: fbvm sets up the boot display */
 	struct dirty_log dirty_log;      /* on every memory slot, when a display frontend runs */

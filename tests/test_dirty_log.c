@@ -390,9 +390,10 @@ static void test_dirty_log_drives_the_tracker_from_guest_writes(void **state)
 	struct fixture *f = need_kvm(state);
 	/* 256x64 XRGB8888 at page 64: 16 pages of slot 0. */
 	const uint64_t fb = 64 * PAGE;
+	static _Atomic uint64_t written[(SLOT0_PAGES + 63) / 64];   /* host-write marks */
 	struct guest_mem mem = { .regions = { { .gpa = SLOT0_GPA,
 						 .size = (uint64_t)SLOT0_PAGES * PAGE,
-						 .host = f->slot0 } },
+						 .host_base = f->slot0, .written = written } },
 				 .count = 1 };
 	struct display_surface s = { .enabled = true, .gpa = fb, .width = 256, .height = 64,
 				     .stride = 1024, .format = DISPLAY_FORMAT_XRGB8888 };

@@ -28,6 +28,7 @@
 #include "hypervisor/guest_mem.h"
 #include "stack/stack_sizes.h"
 #include "stack/thread.h"
+#include "guest_view.h"
 
 #define RAM_BYTES  MiB(16)
 #define RAM_PAGES  (RAM_BYTES / TRACKER_PAGE_BYTES)
@@ -105,7 +106,7 @@ static void publish(struct fixture *f, uint32_t width, uint32_t height)
 static void put_pixel(struct fixture *f, uint32_t width, uint32_t x, uint32_t y, uint32_t rgb)
 {
 	uint64_t gpa = FB_GPA + ((uint64_t)y * width + x) * 4, p = gpa / TRACKER_PAGE_BYTES;
-	uint8_t *dst = guest_mem_ptr(&f->mem, gpa, 4);
+	uint8_t *dst = guest_view(&f->mem, gpa, 4);
 
 	assert_non_null(dst);
 	memcpy(dst, &rgb, 4);

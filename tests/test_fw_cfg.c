@@ -22,6 +22,7 @@
 #include "hypervisor/bus.h"
 #include "hypervisor/guest_mem.h"
 #include "hypervisor/memmap.h"
+#include "guest_view.h"
 
 /* Spelled out from QEMU docs/specs/fw_cfg.rst, so the tests check the device
  * against the spec rather than against its own constants. */
@@ -153,7 +154,7 @@ static void read_data(struct fixture *f, void *buf, size_t len)
 
 static uint8_t *ram(struct fixture *f, uint64_t gpa, uint64_t len)
 {
-	uint8_t *p = guest_mem_ptr(&f->mem, gpa, len);
+	uint8_t *p = guest_view(&f->mem, gpa, len);
 
 	assert_non_null(p);
 	return p;
@@ -462,6 +463,26 @@ static void test_fw_cfg_dma_skip_then_read(void **state)
 	assert_int_equal(dma(f, sel(KEY_HELLO) | DMA_SKIP, 7, UINT64_MAX), 0);
 	assert_int_equal(dma(f, DMA_READ, 6, BUF_GPA), 0);
 	assert_memory_equal(buf, "fw_cfg", 6);
+}
+
+/* DMA writes guest RAM from the host, which KVM's dirty log never sees: the
+ * buffer's pages (and the descriptor's control word) are marked for the
+ * display tracker, and nothing else. */
+static void test_fw_cfg_dma_read_marks_the_written_pages(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t bm[4] = { 0 };
+	uint64_t base = BUF_GPA & ~0xFFFull;
+
+	add_test_files(f);
+	guest_mem_take_written(&f->mem, base, 256 * 4096, bm);   /* forget setup writes */
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(dma(f, sel(KEY_HELLO) | DMA_READ, 3 * 4096, base + 8 * 4096), 0);
+	assert_int_equal(guest_mem_take_written(&f->mem, base + 8 * 4096, 3 * 4096, bm), 3);
+	assert_int_equal(bm[0], 0x7);
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(guest_mem_take_written(&f->mem, DESC_GPA, 4096, bm), 1);   /* control */
+	assert_int_equal(guest_mem_take_written(&f->mem, base + 16 * 4096, 64 * 4096, bm), 0);
 }
 
 static void test_fw_cfg_dma_read_past_the_end_zero_fills(void **state)
@@ -937,6 +958,7 @@ int main(void)
 		T(test_fw_cfg_dma_read_continues_at_the_data_port_offset),
 		T(test_fw_cfg_dma_skip_then_read),
 		T(test_fw_cfg_dma_read_past_the_end_zero_fills),
+		T(test_fw_cfg_dma_read_marks_the_written_pages),
 		T(test_fw_cfg_dma_write_stores_bytes_and_calls_back),
 		T(test_fw_cfg_dma_whole_item_write_like_seabios),
 		T(test_fw_cfg_dma_write_to_read_only_items_fails),

@@ -123,7 +123,7 @@ static void check_ptr_cases(const struct guest_mem *mem, const struct ptr_case *
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct ptr_case *c = &cases[i];
-		uint8_t *p = guest_mem_ptr(mem, c->gpa, c->len);
+		const uint8_t *p = guest_mem_ptr(mem, c->gpa, c->len);
 
 		if (!c->valid && p)
 			fail_msg("%s: gpa 0x%llx len 0x%llx translated, want NULL", c->name,
@@ -205,13 +205,11 @@ static void test_guest_mem_ptr_edges_around_3g_hole(void **state)
 static void test_guest_mem_ptr_high_region_is_writable_backing(void **state)
 {
 	struct guest_mem mem;
-	uint8_t *p;
 	(void)state;
 
 	assert_int_equal(guest_mem_init(&mem, HIGH_RAM_BYTES), 0);
-	p = guest_mem_ptr(&mem, GiB(4) + 0x1234, 4);
-	assert_non_null(p);
-	memcpy(p, "fbvm", 4);
+	assert_int_equal(guest_mem_write(&mem, GiB(4) + 0x1234, "fbvm", 4), 0);
+	assert_memory_equal(guest_mem_ptr(&mem, GiB(4) + 0x1234, 4), "fbvm", 4);
 	/* The high region's first byte follows the low region in the mapping. */
 	assert_memory_equal(mem.mapping + GiB(3) + 0x1234, "fbvm", 4);
 	guest_mem_destroy(&mem);
@@ -224,7 +222,8 @@ static void test_guest_mem_ptr_high_region_is_writable_backing(void **state)
 static void test_guest_mem_add_device_maps_zeroed_region_guest_mem_ptr_reaches(void **state)
 {
 	struct guest_mem *mem = *state;
-	uint8_t *host = NULL, *p;
+	uint8_t *host = NULL;
+	const uint8_t *p;
 
 	assert_int_equal(guest_mem_add_device(mem, "vram", DEV_GPA, DEV_BYTES, &host), 0);
 	assert_non_null(host);
@@ -235,7 +234,7 @@ static void test_guest_mem_add_device_maps_zeroed_region_guest_mem_ptr_reaches(v
 	assert_int_equal(host[DEV_BYTES - 1], 0);
 	p = guest_mem_ptr(mem, DEV_GPA + 0x1234, 4);
 	assert_ptr_equal(p, host + 0x1234);
-	memcpy(p, "vram", 4);
+	assert_int_equal(guest_mem_write(mem, DEV_GPA + 0x1234, "vram", 4), 0);
 	assert_memory_equal(host + 0x1234, "vram", 4);
 }
 
@@ -245,7 +244,7 @@ static void check_device_cases(const struct guest_mem *mem, const uint8_t *host,
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct ptr_case *c = &cases[i];
-		uint8_t *p = guest_mem_ptr(mem, c->gpa, c->len);
+		const uint8_t *p = guest_mem_ptr(mem, c->gpa, c->len);
 
 		if (!c->valid && p)
 			fail_msg("%s: gpa 0x%llx len 0x%llx translated, want NULL", c->name,
@@ -404,6 +403,77 @@ static int teardown_small(void **state)
 	return 0;
 }
 
+static void test_guest_mem_write_and_fill_mark_exactly_the_touched_pages(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint64_t bm[2] = { 0 };
+
+	/* Bytes 0xFFF..0x1000 straddle pages 0 and 1; page 70 is in word 1. */
+	assert_int_equal(guest_mem_write(mem, 0x10FFF, "ab", 2), 0);
+	assert_int_equal(guest_mem_fill(mem, 0x10000 + 70 * 4096 + 5, 0xCC, 1), 0);
+	assert_memory_equal(guest_mem_ptr(mem, 0x10FFF, 2), "ab", 2);
+	assert_int_equal(*(const uint8_t *)guest_mem_ptr(mem, 0x10000 + 70 * 4096 + 5, 1), 0xCC);
+	assert_int_equal(guest_mem_take_written(mem, 0x10000, 128 * 4096, bm), 3);
+	assert_int_equal(bm[0], 0x3);
+	assert_int_equal(bm[1], 1ull << 6);
+	/* Taken: gone. */
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(guest_mem_take_written(mem, 0x10000, 128 * 4096, bm), 0);
+	assert_int_equal(bm[0] | bm[1], 0);
+}
+
+static void test_guest_mem_take_written_leaves_pages_outside_the_range(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint64_t bm[1] = { 0 };
+
+	assert_int_equal(guest_mem_fill(mem, 0x20000, 1, 3 * 4096), 0);   /* pages 0x20..0x22 */
+	assert_int_equal(guest_mem_take_written(mem, 0x21000, 4096, bm), 1);
+	assert_int_equal(bm[0], 1);
+	bm[0] = 0;
+	assert_int_equal(guest_mem_take_written(mem, 0x1F000, 5 * 4096, bm), 2);
+	assert_int_equal(bm[0], (1ull << 1) | (1ull << 3));
+}
+
+static void test_guest_mem_write_outside_memory_is_efault_and_writes_nothing(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint64_t end = mem->regions[0].size, bm[1] = { 0 };
+
+	assert_int_equal(guest_mem_write(mem, end - 1, "ab", 2), -EFAULT);
+	assert_int_equal(*(const uint8_t *)guest_mem_ptr(mem, end - 1, 1), 0);
+	assert_int_equal(guest_mem_fill(mem, UINT64_MAX - 1, 0, 4), -EFAULT);
+	assert_int_equal(guest_mem_fill(mem, 0, 0, 0), -EFAULT);
+	assert_int_equal(guest_mem_take_written(mem, end - 4096, 4096, bm), 0);
+}
+
+static void test_guest_mem_write_span_marks_on_end_only(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint64_t bm[1] = { 0 };
+	uint8_t *p = guest_mem_ram_write_begin(mem, 0x30000, 8192);
+
+	assert_non_null(p);
+	memset(p, 7, 8192);
+	assert_int_equal(guest_mem_take_written(mem, 0x30000, 8192, bm), 0);
+	guest_mem_write_end(mem, 0x30000, 8192);
+	assert_int_equal(guest_mem_take_written(mem, 0x30000, 8192, bm), 2);
+	assert_null(guest_mem_ram_write_begin(mem, DEV_GPA, 4096));
+}
+
+static void test_guest_mem_device_region_writes_are_marked(void **state)
+{
+	struct guest_mem *mem = *state;
+	uint8_t *host = NULL;
+	uint64_t bm[1] = { 0 };
+
+	assert_int_equal(guest_mem_add_device(mem, "vram", DEV_GPA, DEV_BYTES, &host), 0);
+	assert_int_equal(guest_mem_fill(mem, DEV_GPA + 4096, 0xAB, 4096), 0);
+	assert_int_equal(host[4096], 0xAB);
+	assert_int_equal(guest_mem_take_written(mem, DEV_GPA, 64 * 4096, bm), 1);
+	assert_int_equal(bm[0], 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +504,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_mem_add_device_table_full_is_enospc,
 						setup_small, teardown_small),
 		cmocka_unit_test(test_guest_mem_destroy_unmaps_device_regions),
+		cmocka_unit_test_setup_teardown(test_guest_mem_write_and_fill_mark_exactly_the_touched_pages,
+						setup_small, teardown_small),
+		cmocka_unit_test_setup_teardown(test_guest_mem_take_written_leaves_pages_outside_the_range,
+						setup_small, teardown_small),
+		cmocka_unit_test_setup_teardown(test_guest_mem_write_outside_memory_is_efault_and_writes_nothing,
+						setup_small, teardown_small),
+		cmocka_unit_test_setup_teardown(test_guest_mem_write_span_marks_on_end_only,
+						setup_small, teardown_small),
+		cmocka_unit_test_setup_teardown(test_guest_mem_device_region_writes_are_marked,
+						setup_small, teardown_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@
 #include "hypervisor/guest_mem.h"
 #include "hypervisor/log.h"
 #include "hypervisor/memmap.h"
+#include "guest_view.h"
 
 /* Spelled out from the specs (QEMU docs/specs/fw_cfg.rst, drm_fourcc.h) so
  * the tests check the device against them, not against its own constants. */
@@ -89,7 +90,7 @@ static uint32_t get_be32(const uint8_t *p)
 
 static uint8_t *gmem(struct fx *f, uint64_t gpa, uint64_t len)
 {
-	uint8_t *p = guest_mem_ptr(&f->mem, gpa, len);
+	uint8_t *p = guest_view(&f->mem, gpa, len);
 
 	assert_non_null(p);
 	return p;

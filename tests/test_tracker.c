@@ -19,6 +19,7 @@
 #include "devices/display.h"
 #include "display/tracker.h"
 #include "hypervisor/guest_mem.h"
+#include "guest_view.h"
 
 #define RAM_BYTES   MiB(16)
 #define RAM_PAGES   (RAM_BYTES / TRACKER_PAGE_BYTES)
@@ -98,7 +99,7 @@ static void mark_pages(struct fixture *f, uint64_t gpa, uint64_t len)
 /* A guest write: bytes into RAM, their pages marked dirty. */
 static void guest_write(struct fixture *f, uint64_t gpa, const void *data, uint64_t len)
 {
-	uint8_t *p = guest_mem_ptr(&f->mem, gpa, len);
+	uint8_t *p = guest_view(&f->mem, gpa, len);
 
 	assert_non_null(p);
 	memcpy(p, data, len);
@@ -252,6 +253,75 @@ static void start_xrgb(struct fixture *f, uint32_t width, uint32_t height)
 }
 
 /* ---- tests ---- */
+
+/* fbvm's own writes (fw_cfg DMA, VRAM clears) are not in KVM's dirty log:
+ * guest_mem marks them and the tracker merges the marks. */
+static void test_tracker_host_write_into_surface_is_reported(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *black = calloc(32, 4096);
+
+	assert_non_null(black);
+	start_xrgb(f, 1024, 768);
+	/* 32 lines through the middle, as a DMA read would fill them. */
+	assert_int_equal(guest_mem_write(&f->mem, pixel_gpa(&f->s, 0, 368), black, 32 * 4096), 0);
+	free(black);
+	uint64_t host_pages = f->t.stats.host_written_pages;
+	assert_int_equal(refresh(f), TRACKER_UPDATED);
+	assert_int_equal(f->t.stats.host_written_pages - host_pages, 32);
+	assert_true(in_rects(f, 0, 368));
+	assert_true(in_rects(f, 1023, 399));
+	assert_false(in_rects(f, 0, 367));
+	assert_int_equal(shadow_pixel(&f->t, 500, 380), 0);
+	/* Taken once: the next refresh has nothing to do. */
+	uint64_t compared = f->t.stats.tiles_compared;
+	assert_int_equal(refresh(f), TRACKER_UNCHANGED);
+	assert_int_equal(f->t.stats.tiles_compared, compared);
+}
+
+static void test_tracker_host_fill_into_surface_is_reported(void **state)
+{
+	struct fixture *f = *state;
+
+	start_xrgb(f, 640, 480);
+	assert_int_equal(guest_mem_fill(&f->mem, pixel_gpa(&f->s, 10, 100), 0xFF, 4), 0);
+	assert_int_equal(refresh(f), TRACKER_UPDATED);
+	assert_int_equal(f->n_rects, 1);
+	assert_true(in_rects(f, 10, 100));
+	assert_int_equal(shadow_pixel(&f->t, 10, 100), 0xFFFFFFFF);
+}
+
+static void test_tracker_host_write_outside_surface_costs_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t bytes[3 * 4096];
+
+	start_xrgb(f, 1024, 768);
+	memset(bytes, 0x5A, sizeof(bytes));
+	/* Just below and just past the framebuffer, and far away. */
+	assert_int_equal(guest_mem_write(&f->mem, FB_GPA - sizeof(bytes), bytes, sizeof(bytes)), 0);
+	assert_int_equal(guest_mem_write(&f->mem, FB_GPA + 1024 * 768 * 4, bytes, sizeof(bytes)), 0);
+	assert_int_equal(guest_mem_fill(&f->mem, MiB(12), 0x77, MiB(2)), 0);
+	struct tracker_stats before = f->t.stats;
+	assert_int_equal(refresh(f), TRACKER_UNCHANGED);
+	assert_int_equal(f->n_rects, 0);
+	assert_int_equal(f->t.stats.dirty_pages, before.dirty_pages);
+	assert_int_equal(f->t.stats.host_written_pages, before.host_written_pages);
+	assert_int_equal(f->t.stats.tiles_compared, before.tiles_compared);
+	assert_int_equal(f->t.stats.full_compares, before.full_compares);
+}
+
+static void test_tracker_host_write_is_merged_with_dirty_log(void **state)
+{
+	struct fixture *f = *state;
+
+	start_xrgb(f, 1024, 768);
+	guest_put_pixel(f, 5, 5, 0x123456);                          /* a vCPU write */
+	assert_int_equal(guest_mem_fill(&f->mem, pixel_gpa(&f->s, 900, 700), 0x11, 4), 0);
+	assert_int_equal(refresh(f), TRACKER_UPDATED);
+	assert_true(in_rects(f, 5, 5));
+	assert_true(in_rects(f, 900, 700));
+}
 
 static void test_tracker_reports_no_surface_before_publish(void **state)
 {
@@ -676,7 +746,7 @@ static void test_tracker_unsupported_dirty_source_compares_whole_surface(void **
 	uint64_t full = f->t.stats.full_compares;
 	assert_int_equal(refresh(f), TRACKER_UNCHANGED);
 	/* A write the dirty log would not see is still found. */
-	uint8_t *p = guest_mem_ptr(&f->mem, pixel_gpa(&f->s, 700, 700), 4);
+	uint8_t *p = guest_view(&f->mem, pixel_gpa(&f->s, 700, 700), 4);
 	memset(p, 0xEE, 4);
 	assert_int_equal(refresh(f), TRACKER_UPDATED);
 	assert_true(in_rects(f, 700, 700));
@@ -690,7 +760,7 @@ static void test_tracker_without_dirty_source_compares_whole_surface(void **stat
 	tracker_destroy(&f->t);
 	assert_int_equal(tracker_init(&f->t, &f->display, &f->mem, (struct dirty_source){ 0 }), 0);
 	start_xrgb(f, 64, 64);
-	uint8_t *p = guest_mem_ptr(&f->mem, pixel_gpa(&f->s, 63, 63), 4);
+	uint8_t *p = guest_view(&f->mem, pixel_gpa(&f->s, 63, 63), 4);
 	memset(p, 0x42, 4);
 	assert_int_equal(refresh(f), TRACKER_UPDATED);
 	assert_int_equal(f->fetches, 0);
@@ -752,6 +822,10 @@ int main(void)
 		T(test_tracker_without_dirty_source_compares_whole_surface),
 		T(test_tracker_invalidate_reports_one_full_rect),
 		T(test_tracker_disabled_surface_reports_no_surface_and_readopts),
+		T(test_tracker_host_write_into_surface_is_reported),
+		T(test_tracker_host_fill_into_surface_is_reported),
+		T(test_tracker_host_write_outside_surface_costs_nothing),
+		T(test_tracker_host_write_is_merged_with_dirty_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

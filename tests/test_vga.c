@@ -24,6 +24,7 @@
 #include "devices/pci.h"
 #include "devices/vga.h"
 #include "hypervisor/bus.h"
+#include "hypervisor/guest_mem.h"
 #include "hypervisor/memmap.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -63,7 +64,8 @@ struct fx {
 	struct pci_host pci;
 	struct display display;
 	struct vga vga;
-	uint8_t *vram;
+	struct guest_mem mem;
+	uint8_t *vram;   /* the test's view of VRAM (the device writes through mem) */
 };
 
 /* ---- guest side ---------------------------------------------------------- */
@@ -256,11 +258,12 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	f->vram = calloc(1, VRAM_BYTES);
+	assert_int_equal(guest_mem_init(&f->mem, MEMMAP_RAM_MIN), 0);
+	assert_int_equal(guest_mem_add_device(&f->mem, "vga-vram", VRAM_GPA, VRAM_BYTES, &f->vram), 0);
 	bus_init(&f->bus);
 	display_init(&f->display);
 	assert_int_equal(pci_host_init(&f->pci, &f->bus), 0);
-	assert_int_equal(vga_init(&f->vga, &f->bus, &f->pci, &f->display, f->vram, VRAM_BYTES,
+	assert_int_equal(vga_init(&f->vga, &f->bus, &f->pci, &f->display, &f->mem, VRAM_BYTES,
 				  VRAM_GPA), 0);
 	*state = f;
 	return 0;
@@ -273,7 +276,7 @@ static int teardown(void **state)
 	vga_destroy(&f->vga);
 	pci_host_destroy(&f->pci);
 	display_destroy(&f->display);
-	free(f->vram);
+	guest_mem_destroy(&f->mem);
 	free(f);
 	return 0;
 }
@@ -664,6 +667,8 @@ static void test_vga_enable_clears_visible_area_unless_noclearmem(void **state)
 	enable_mode(f, 64, 32, 32, NOCLEARMEM);
 	assert_int_equal(f->vram[0], 0xAA);
 	assert_int_equal(f->vram[64 * 32 * 4 - 1], 0xAA);
+	uint64_t marks[2] = { 0 };
+	assert_int_equal(guest_mem_take_written(&f->mem, VRAM_GPA, 128 * 4096, marks), 0);
 
 	enable_mode(f, 64, 32, 32, 0);
 	for (size_t i = 0; i < 64 * 32 * 4; i++)
@@ -671,6 +676,9 @@ static void test_vga_enable_clears_visible_area_unless_noclearmem(void **state)
 			fail_msg("VRAM byte %zu not cleared", i);
 	assert_int_equal(f->vram[64 * 32 * 4], 0xAA);
 	assert_int_equal(f->vga.vram_clears, 1);
+	/* A host-side write: its 2 pages are marked for the display tracker. */
+	assert_int_equal(guest_mem_take_written(&f->mem, VRAM_GPA, 128 * 4096, marks), 2);
+	assert_int_equal(marks[0], 0x3);
 
 	/* ENABLE rewritten while already enabled clears nothing. */
 	memset(f->vram, 0xAA, 64);
@@ -941,6 +949,7 @@ static void test_vga_init_rejects_bad_vram(void **state)
 		{ 16u << 20, 0x100000000ull },       /* above 4 GiB */
 		{ 16u << 20, 0xFFF00000ull },        /* misaligned and past 4 GiB */
 		{ 16u << 20, 0xFE000000ull },        /* covers BAR2 */
+		{ 4u << 20, 0xFE400000ull },         /* valid, but not device memory of mem */
 	};
 	struct fx *f = *state;
 
@@ -951,7 +960,7 @@ static void test_vga_init_rejects_bad_vram(void **state)
 
 		bus_init(bus);
 		assert_int_equal(pci_host_init(pci, bus), 0);
-		assert_int_equal(vga_init(v, bus, pci, &f->display, f->vram, rows[i].bytes,
+		assert_int_equal(vga_init(v, bus, pci, &f->display, &f->mem, rows[i].bytes,
 					  rows[i].gpa), -EINVAL);
 		assert_int_equal(bus->count[BUS_MMIO], 0);
 		assert_int_equal(pci->function_count, 1);
@@ -960,7 +969,7 @@ static void test_vga_init_rejects_bad_vram(void **state)
 		free(pci);
 		free(bus);
 	}
-	/* NULL VRAM. */
+	/* No guest memory. */
 	assert_int_equal(vga_init(&(struct vga){ 0 }, &f->bus, &f->pci, &f->display, NULL,
 				  VRAM_BYTES, VRAM_GPA), -EINVAL);
 }
@@ -971,7 +980,7 @@ static void test_vga_init_twice_is_eexist_with_nothing_registered(void **state)
 	struct vga *second = calloc(1, sizeof(*second));
 	unsigned int pio = f->bus.count[BUS_PIO], functions = f->pci.function_count;
 
-	assert_int_equal(vga_init(second, &f->bus, &f->pci, &f->display, f->vram, VRAM_BYTES,
+	assert_int_equal(vga_init(second, &f->bus, &f->pci, &f->display, &f->mem, VRAM_BYTES,
 				  VRAM_GPA), -EEXIST);
 	assert_int_equal(f->bus.count[BUS_PIO], pio);
 	assert_int_equal(f->pci.function_count, functions);

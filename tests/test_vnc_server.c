@@ -26,6 +26,7 @@
 #include "display/tracker.h"
 #include "hypervisor/guest_mem.h"
 #include "vnc/vnc.h"
+#include "guest_view.h"
 
 /* libvncserver 0.9.14 never frees some per-client bookkeeping (protocol
  * extension records, websocket contexts); that is its leak, not ours. */
@@ -145,7 +146,7 @@ static uint32_t pattern(uint32_t x, uint32_t y, uint32_t seed)
 
 static void publish(struct fixture *f, uint64_t gpa, uint32_t w, uint32_t h, uint32_t seed)
 {
-	uint32_t *px = guest_mem_ptr(&f->mem, gpa, (uint64_t)w * h * 4);
+	uint32_t *px = (uint32_t *)(void *)guest_view(&f->mem, gpa, (uint64_t)w * h * 4);
 	struct display_surface s = {
 		.enabled = true, .gpa = gpa, .width = w, .height = h, .stride = w * 4,
 		.format = DISPLAY_FORMAT_XRGB8888,
