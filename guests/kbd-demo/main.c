@@ -16,6 +16,17 @@
  *   width=W height=H  ramfb screen, 640..4096 x 480..4096, default 640x480
  *   fb=ADDR         framebuffer address, page-aligned, default 16 MiB
  *   screen=0|1      0: no screen (no fw_cfg/ramfb needed)
+ *   display=ramfb|vga  where the screen is: ramfb (default) or the std VGA
+ *                   (PCI 1234:1111, mode set through the dispi ports,
+ *                   the framebuffer at the start of BAR0)
+ *   dma=0|1         1: each key press (a set-1 make code) also fills the
+ *                   band of kbd_pattern_band_y() with a fw_cfg DMA read of
+ *                   the signature item ("QEMU" then zeros: the device
+ *                   zero-fills past an item's end), checks the bytes, and
+ *                   prints "kbd-demo: dma band ok"; each release repaints
+ *                   the band with the CPU ("kbd-demo: band repainted").
+ *                   A host-side write into the shown framebuffer: the test
+ *                   that viewers see what the VMM itself writes.
  *
  * Serial, in order:
  *   kbd-demo: keyboard id ab41 translate=1   (id ab83 with translate=0)
@@ -29,9 +40,12 @@
  * <step>: <what came back>" with GUEST_EXIT_FAIL, or GUEST_EXIT_NO_DEVICE
  * when no controller answers at all.
  */
+#include "runtime/fwcfg.h"
 #include "runtime/guest.h"
 #include "runtime/i8042.h"
+#include "runtime/pci.h"
 #include "runtime/ramfb.h"
+#include "runtime/vbe.h"
 
 #include "ramfb-demo/draw.h"
 #include "pattern.h"
@@ -54,11 +68,17 @@
 #define KBD_FB_DEFAULT_ADDR     0x1000000ull    /* 16 MiB */
 #define KBD_PAGE_BYTES          4096u
 
+#define KBD_VGA_PCI_VENDOR      0x1234
+#define KBD_VGA_PCI_DEVICE      0x1111
+#define KBD_VGA_BAR_VRAM        0
+
 struct kbd_args {
 	int translate;
 	int exit_on;            /* -1: none */
 	int mouse;
 	int screen;
+	int vga;                /* display=vga */
+	int dma;
 	uint32_t width, height;
 	uint64_t fb_addr;
 };
@@ -133,6 +153,15 @@ static void kbd_parse_args(struct kbd_args *a)
 	a->exit_on = kbd_parse_exit_on();
 	a->mouse = (int)kbd_arg_u64("mouse", 0, 0, 1);
 	a->screen = (int)kbd_arg_u64("screen", 1, 0, 1);
+	a->dma = (int)kbd_arg_u64("dma", 0, 0, 1);
+	{
+		char d[8];
+		int ret = cmdline_get("display", d, sizeof(d));
+
+		a->vga = ret >= 0 && str_eq(d, "vga");
+		if (ret >= 0 && !a->vga && !str_eq(d, "ramfb"))
+			kbd_fail(GUEST_EXIT_FAIL, "bad display (want ramfb or vga)");
+	}
 	a->width = (uint32_t)kbd_arg_u64("width", KBD_PATTERN_DEFAULT_WIDTH,
 					 KBD_PATTERN_MIN_WIDTH, KBD_PATTERN_MAX_WIDTH);
 	a->height = (uint32_t)kbd_arg_u64("height", KBD_PATTERN_DEFAULT_HEIGHT,
@@ -383,6 +412,31 @@ static uint8_t kbd_mouse_init(void)
 
 /* ---- the screen ---- */
 
+/* The std VGA as bochs-drm drives it, the framebuffer at the start of BAR0. */
+static int kbd_setup_vga(const struct kbd_args *a, struct fb *fb)
+{
+	const struct vbe ports = { .mmio = NULL };
+	struct pci_bar bar;
+	uint32_t readback;
+	uint16_t bdf, cmd;
+
+	if (pci_probe(&readback) < 0 ||
+	    pci_find_device(KBD_VGA_PCI_VENDOR, KBD_VGA_PCI_DEVICE, &bdf) < 0)
+		kbd_fail(GUEST_EXIT_NO_DEVICE, "display=vga: no std VGA (PCI 1234:1111)");
+	if (pci_read_bar(bdf, KBD_VGA_BAR_VRAM, &bar) < 0 || bar.io || bar.addr == 0 ||
+	    (uint64_t)a->width * a->height * KBD_PATTERN_BYTES_PER_PIXEL > bar.size)
+		kbd_fail(GUEST_EXIT_FAIL, "display=vga: BAR0 0x%lx+0x%lx cannot hold the screen",
+			 bar.addr, bar.size);
+	cmd = pci_read16(bdf, PCI_COMMAND);
+	pci_write16(bdf, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+	vbe_set_mode(&ports, (uint16_t)a->width, (uint16_t)a->height, bar.size);
+	fb->base = (uint32_t *)(uintptr_t)bar.addr;
+	fb->width = a->width;
+	fb->height = a->height;
+	fb->stride_px = a->width;
+	return 1;
+}
+
 static int kbd_setup_screen(const struct kbd_args *a, struct fb *fb)
 {
 	struct ramfb_mode m = {
@@ -439,6 +493,31 @@ static void kbd_draw_initial(const struct fb *fb)
 	kbd_draw_boxes(fb, 0, 0);
 }
 
+/* A key press with dma=1: the VMM writes the band (fw_cfg DMA). */
+static void kbd_dma_band(const struct fb *fb)
+{
+	uint32_t y = kbd_pattern_band_y(fb->height);
+	uint8_t *band = (uint8_t *)(fb->base + (uint64_t)y * fb->stride_px);
+	uint32_t bytes = KBD_PATTERN_BAND_LINES * fb->stride_px * 4;
+	int ret = fwcfg_dma_read(FWCFG_KEY_SIGNATURE, band, bytes);
+
+	if (ret < 0)
+		kbd_fail(GUEST_EXIT_FAIL, "dma band: fw_cfg DMA read failed (%d)", ret);
+	/* Read back what the device wrote, first and last bytes included. */
+	if (band[0] != 'Q' || band[1] != 'E' || band[2] != 'M' || band[3] != 'U' || band[4] != 0 ||
+	    band[bytes / 2] != 0 || band[bytes - 1] != 0)
+		kbd_fail(GUEST_EXIT_FAIL, "dma band: read back %02x %02x %02x %02x %02x, want QEMU then zeros",
+			 band[0], band[1], band[2], band[3], band[4]);
+	serial_puts("kbd-demo: dma band ok\n");
+}
+
+static void kbd_repaint_band(const struct fb *fb)
+{
+	draw_fill_rect(fb, 0, kbd_pattern_band_y(fb->height), fb->width, KBD_PATTERN_BAND_LINES,
+		       KBD_PATTERN_BG_RGB);
+	serial_puts("kbd-demo: band repainted\n");
+}
+
 /* The n-th byte (n >= 1) arrived: block first (the photon), then boxes. */
 static void kbd_draw_key(const struct fb *fb, uint64_t n, uint8_t byte)
 {
@@ -461,8 +540,10 @@ int main(void)
 	unsigned npacket = 0;
 
 	kbd_parse_args(&a);
+	if (a.dma && (fwcfg_probe() < 0 || !(fwcfg_features() & FWCFG_FEATURE_DMA)))
+		kbd_fail(GUEST_EXIT_NO_DEVICE, "dma=1 needs fw_cfg with DMA");
 	if (a.screen) {
-		screen = kbd_setup_screen(&a, &fb);
+		screen = a.vga ? kbd_setup_vga(&a, &fb) : kbd_setup_screen(&a, &fb);
 		if (screen)
 			kbd_draw_initial(&fb);
 	}
@@ -502,6 +583,13 @@ int main(void)
 				continue;
 			}
 			n++;
+			/* Set 1: bit 7 marks a release; 0xE0/0xE1 are prefixes. */
+			if (screen && a.dma && b != 0xE0 && b != 0xE1) {
+				if (b & 0x80)
+					kbd_repaint_band(&fb);
+				else
+					kbd_dma_band(&fb);
+			}
 			if (screen)
 				kbd_draw_key(&fb, n, b);
 			serial_printf("kbd-demo: scancode %02x\n", b);

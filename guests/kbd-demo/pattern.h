@@ -89,4 +89,15 @@ static inline uint32_t kbd_pattern_byte_x(void)
 	return KBD_PATTERN_COUNT_X + KBD_PATTERN_BOX_W(KBD_PATTERN_COUNT_DIGITS) + 16;
 }
 
+/* dma=1: the band a key press fills by fw_cfg DMA ("QEMU" then zeros:
+ * the first pixel reads 0x4D4551, the rest 0x000000) and a release repaints
+ * with KBD_PATTERN_BG_RGB: full-width lines [band_y, band_y + LINES), clear
+ * of the slots and boxes. */
+#define KBD_PATTERN_BAND_LINES  32
+
+static inline uint32_t kbd_pattern_band_y(uint32_t height)
+{
+	return height - 2 * KBD_PATTERN_BAND_LINES;
+}
+
 #endif
