@@ -367,9 +367,9 @@ int vmmouse_init(struct vmmouse *s, struct bus *bus, struct i8042 *i8042)
 	return 0;
 }
 
-void vmmouse_print_stats(const struct vmmouse *s, FILE *out)
+void vmmouse_print_stats(struct vmmouse *s, FILE *out)
 {
-	struct vmmouse *m = (struct vmmouse *)s; /* the lock, not the state, is written */
+	struct vmmouse *m = s;
 	struct vmmouse_stats c;
 	bool enabled, absolute;
 

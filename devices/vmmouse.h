@@ -118,6 +118,6 @@ struct input_sink vmmouse_input_sink(struct vmmouse *vmmouse);
 uint32_t vmmouse_scale(uint32_t x, uint32_t width);
 
 /* One line of counters. */
-void vmmouse_print_stats(const struct vmmouse *vmmouse, FILE *out);
+void vmmouse_print_stats(struct vmmouse *vmmouse, FILE *out);   /* takes the lock */
 
 #endif
