@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -386,6 +388,77 @@ static void test_fault_report_deep_recursion_on_main_reports_stack_overflow_in_m
 	assert_has_line(&r, "fatal: main's stack is bounded by RLIMIT_STACK (ulimit -s)");
 }
 
+/* Runs body with stderr on a pseudo-terminal in raw mode, as fbvm's is
+ * while the serial console owns the terminal; collects what it wrote. */
+static void run_in_child_on_raw_pty(void (*body)(void), struct child_result *r)
+{
+	int master, slave;
+	size_t len = 0;
+	struct termios raw;
+	pid_t pid;
+
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	assert_int_equal(tcgetattr(slave, &raw), 0);
+	cfmakeraw(&raw);
+	assert_int_equal(tcsetattr(slave, TCSANOW, &raw), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+
+		close(master);
+		dup2(slave, STDERR_FILENO);
+		setrlimit(RLIMIT_CORE, &no_core);
+		alarm(30);
+		body();
+		_exit(0);
+	}
+	close(slave);
+	for (;;) {
+		ssize_t n = read(master, r->err + len, sizeof(r->err) - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EIO once the child, the last holder of the slave, exits */
+		len += (size_t)n;
+	}
+	r->err[len] = '\0';
+	close(master);
+	assert_int_equal(waitpid(pid, &r->status, 0), pid);
+	print_message("child terminal:\n%s", r->err);
+}
+
+static void test_fault_report_ends_lines_with_crlf_on_a_raw_terminal(void **state)
+{
+	struct child_result r;
+	const char *first;
+
+	(void)state;
+	run_in_child_on_raw_pty(child_null_write, &r);
+	assert_died_by_sigabrt(&r);
+	first = strstr(r.err, "fatal: SIGSEGV in thread 'nullw' at address 0x0\r\n");
+	assert_non_null(first);
+	/* Every line of the report: "\r\n", never a bare "\n". */
+	for (const char *p = strchr(r.err, '\n'); p; p = strchr(p + 1, '\n'))
+		assert_true(p > r.err && p[-1] == '\r');
+	assert_non_null(strstr(first, "\r\nfatal: fault_addr=0x0 "));
+}
+
+/* The same report on a pipe: plain "\n" line ends. */
+static void test_fault_report_ends_lines_with_lf_on_a_pipe(void **state)
+{
+	struct child_result r;
+
+	(void)state;
+	run_in_child(child_null_write, &r);
+	assert_died_by_sigabrt(&r);
+	assert_non_null(strstr(r.err, "fatal: SIGSEGV in thread 'nullw' at address 0x0\n"));
+	assert_null(strchr(r.err, '\r'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +471,8 @@ int main(void)
 		cmocka_unit_test(test_fault_report_null_write_on_main_names_main),
 		cmocka_unit_test(test_fault_report_fault_on_foreign_thread_reports_unknown_with_tid),
 		cmocka_unit_test(test_fault_report_deep_recursion_on_main_reports_stack_overflow_in_main),
+		cmocka_unit_test(test_fault_report_ends_lines_with_crlf_on_a_raw_terminal),
+		cmocka_unit_test(test_fault_report_ends_lines_with_lf_on_a_pipe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
