@@ -13,6 +13,15 @@
  *                   set 1): after echoing it, exit with GUEST_EXIT_PASS
  *   mouse=0|1       1: also bring up the aux port and the PS/2 mouse,
  *                   echo its 3-byte packets (IRQ 12)
+ *   vmmouse=0|1     1 (implies mouse=1): then enable VMware's absolute
+ *                   pointer as Linux's vmmouse driver does (GETVERSION,
+ *                   ENABLE, version check, REQUEST_ABSOLUTE) and, on each
+ *                   PS/2 packet (its doorbell), echo the vmmouse packets
+ *                   queued, as pixels of the current screen (libinput's
+ *                   mapping: value * width / 65536)
+ *   resize_on=XX    a scancode byte: after echoing it, switch the screen
+ *                   (ramfb, or the std VGA with display=vga) to width2 x
+ *                   height2 (default 800x600)
  *   width=W height=H  ramfb screen, 640..4096 x 480..4096, default 640x480
  *   fb=ADDR         framebuffer address, page-aligned, default 16 MiB
  *   screen=0|1      0: no screen (no fw_cfg/ramfb needed)
@@ -35,6 +44,11 @@
  *   kbd-demo: scancode 1e                    (one line per byte, lower-case hex)
  *   kbd-demo: mouse 08 0a 00                 (one line per packet, mouse=1)
  *   kbd-demo: mouse resync 0a                (an aux byte that cannot start a packet)
+ *   kbd-demo: vmmouse version 6 absolute     (vmmouse=1, instead of mouse packets:)
+ *   kbd-demo: vmmouse abs 639,479 buttons=1 wheel=0 raw=65484,65467
+ *   kbd-demo: vmmouse rel 5,-7 buttons=0 wheel=0   (relative packet, y down)
+ *   kbd-demo: screen 800x600                 (resize_on: after the switch)
+ * buttons= uses RFB's mask bits: 1 left, 2 middle, 4 right.
  * Warnings as "kbd-demo: warning ..." (keylock active; no screen when
  * ramfb is missing: keys are still echoed). Errors as "kbd-demo: error
  * <step>: <what came back>" with GUEST_EXIT_FAIL, or GUEST_EXIT_NO_DEVICE
@@ -46,6 +60,7 @@
 #include "runtime/pci.h"
 #include "runtime/ramfb.h"
 #include "runtime/vbe.h"
+#include "runtime/vmmouse.h"
 
 #include "ramfb-demo/draw.h"
 #include "pattern.h"
@@ -66,6 +81,8 @@
 #define KBD_TYPEMATIC           0x00    /* atkbd_set_repeat_rate(): 250 ms, 30 cps */
 
 #define KBD_FB_DEFAULT_ADDR     0x1000000ull    /* 16 MiB */
+#define KBD_RESIZE_DEFAULT_WIDTH  800u
+#define KBD_RESIZE_DEFAULT_HEIGHT 600u
 #define KBD_PAGE_BYTES          4096u
 
 #define KBD_VGA_PCI_VENDOR      0x1234
@@ -75,7 +92,10 @@
 struct kbd_args {
 	int translate;
 	int exit_on;            /* -1: none */
+	int resize_on;          /* -1: none */
 	int mouse;
+	int vmmouse;
+	uint32_t width2, height2;
 	int screen;
 	int vga;                /* display=vga */
 	int dma;
@@ -122,12 +142,12 @@ static int kbd_hex_digit(char c)
 	return -1;
 }
 
-/* exit_on=XX: one or two hex digits, "0x" optional. */
-static int kbd_parse_exit_on(void)
+/* exit_on=XX, resize_on=XX: one or two hex digits, "0x" optional. */
+static int kbd_parse_scancode(const char *key)
 {
 	char buf[8];
 	const char *p = buf;
-	int ret = cmdline_get("exit_on", buf, sizeof(buf)), v = 0, digits = 0;
+	int ret = cmdline_get(key, buf, sizeof(buf)), v = 0, digits = 0;
 
 	if (ret == -ENOENT)
 		return -1;
@@ -143,15 +163,19 @@ static int kbd_parse_exit_on(void)
 		v = v * 16 + d;
 	}
 	if (ret < 0 || digits < 1 || digits > 2)
-		kbd_fail(GUEST_EXIT_FAIL, "bad exit_on (want a scancode byte in hex, e.g. exit_on=01)");
+		kbd_fail(GUEST_EXIT_FAIL, "bad %s (want a scancode byte in hex, e.g. %s=01)", key, key);
 	return v;
 }
 
 static void kbd_parse_args(struct kbd_args *a)
 {
 	a->translate = (int)kbd_arg_u64("translate", 1, 0, 1);
-	a->exit_on = kbd_parse_exit_on();
+	a->exit_on = kbd_parse_scancode("exit_on");
+	a->resize_on = kbd_parse_scancode("resize_on");
 	a->mouse = (int)kbd_arg_u64("mouse", 0, 0, 1);
+	a->vmmouse = (int)kbd_arg_u64("vmmouse", 0, 0, 1);
+	if (a->vmmouse)
+		a->mouse = 1;
 	a->screen = (int)kbd_arg_u64("screen", 1, 0, 1);
 	a->dma = (int)kbd_arg_u64("dma", 0, 0, 1);
 	{
@@ -166,6 +190,10 @@ static void kbd_parse_args(struct kbd_args *a)
 					 KBD_PATTERN_MIN_WIDTH, KBD_PATTERN_MAX_WIDTH);
 	a->height = (uint32_t)kbd_arg_u64("height", KBD_PATTERN_DEFAULT_HEIGHT,
 					  KBD_PATTERN_MIN_HEIGHT, KBD_PATTERN_MAX_HEIGHT);
+	a->width2 = (uint32_t)kbd_arg_u64("width2", KBD_RESIZE_DEFAULT_WIDTH, KBD_PATTERN_MIN_WIDTH,
+					  KBD_PATTERN_MAX_WIDTH);
+	a->height2 = (uint32_t)kbd_arg_u64("height2", KBD_RESIZE_DEFAULT_HEIGHT,
+					   KBD_PATTERN_MIN_HEIGHT, KBD_PATTERN_MAX_HEIGHT);
 	a->fb_addr = kbd_arg_u64("fb", KBD_FB_DEFAULT_ADDR, 0, 0xFFFFFFFFull);
 	if (a->fb_addr % KBD_PAGE_BYTES)
 		kbd_fail(GUEST_EXIT_FAIL, "bad fb=0x%lx (want page-aligned)", a->fb_addr);
@@ -410,10 +438,58 @@ static uint8_t kbd_mouse_init(void)
 	return id;
 }
 
+/* vmmouse_detect() + vmmouse_enable(), after psmouse's reset and enable. */
+static void kbd_vmmouse_init(void)
+{
+	uint32_t version, detail;
+	int ret;
+
+	if (vmmouse_detect(&version) < 0)
+		kbd_fail(GUEST_EXIT_NO_DEVICE, "vmmouse GETVERSION: no magic in EBX (eax 0x%08x)", version);
+	ret = vmmouse_enable(&detail);
+	if (ret == -ENODEV)
+		kbd_fail(GUEST_EXIT_NO_DEVICE, "vmmouse enable: status 0x%08x counts no version", detail);
+	if (ret < 0)
+		kbd_fail(GUEST_EXIT_FAIL, "vmmouse enable: version 0x%08x, want 0x%08x", detail,
+			 VMMOUSE_VERSION_ID);
+	serial_printf("kbd-demo: vmmouse version %u absolute\n", version);
+}
+
+static unsigned kbd_vmmouse_buttons(uint32_t status)
+{
+	return (status & VMMOUSE_LEFT_BUTTON ? 1u : 0) | (status & VMMOUSE_MIDDLE_BUTTON ? 2u : 0) |
+	       (status & VMMOUSE_RIGHT_BUTTON ? 4u : 0);
+}
+
+/* A PS/2 packet rang: echo every vmmouse packet queued, in pixels of a
+ * width x height screen. */
+static void kbd_vmmouse_drain(uint32_t width, uint32_t height)
+{
+	struct vmmouse_packet p;
+	uint32_t status;
+	int ret;
+
+	while ((ret = vmmouse_read(&p, &status)) > 0) {
+		int wheel = -(int)(int8_t)(uint8_t)p.z;
+		unsigned buttons = kbd_vmmouse_buttons(p.status);
+
+		if (p.status & VMMOUSE_RELATIVE_PACKET)
+			serial_printf("kbd-demo: vmmouse rel %d,%d buttons=%u wheel=%d\n", (int32_t)p.x,
+				      -(int32_t)p.y, buttons, wheel);
+		else
+			serial_printf("kbd-demo: vmmouse abs %u,%u buttons=%u wheel=%d raw=%u,%u\n",
+				      (uint32_t)((uint64_t)p.x * width >> 16),
+				      (uint32_t)((uint64_t)p.y * height >> 16), buttons, wheel, p.x, p.y);
+	}
+	if (ret < 0)
+		kbd_fail(GUEST_EXIT_FAIL, "vmmouse read: status 0x%08x (%s)", status,
+			 ret == -EIO ? "device reports an error" : "queue not whole packets");
+}
+
 /* ---- the screen ---- */
 
 /* The std VGA as bochs-drm drives it, the framebuffer at the start of BAR0. */
-static int kbd_setup_vga(const struct kbd_args *a, struct fb *fb)
+static int kbd_setup_vga(uint32_t width, uint32_t height, struct fb *fb)
 {
 	const struct vbe ports = { .mmio = NULL };
 	struct pci_bar bar;
@@ -424,26 +500,27 @@ static int kbd_setup_vga(const struct kbd_args *a, struct fb *fb)
 	    pci_find_device(KBD_VGA_PCI_VENDOR, KBD_VGA_PCI_DEVICE, &bdf) < 0)
 		kbd_fail(GUEST_EXIT_NO_DEVICE, "display=vga: no std VGA (PCI 1234:1111)");
 	if (pci_read_bar(bdf, KBD_VGA_BAR_VRAM, &bar) < 0 || bar.io || bar.addr == 0 ||
-	    (uint64_t)a->width * a->height * KBD_PATTERN_BYTES_PER_PIXEL > bar.size)
+	    (uint64_t)width * height * KBD_PATTERN_BYTES_PER_PIXEL > bar.size)
 		kbd_fail(GUEST_EXIT_FAIL, "display=vga: BAR0 0x%lx+0x%lx cannot hold the screen",
 			 bar.addr, bar.size);
 	cmd = pci_read16(bdf, PCI_COMMAND);
 	pci_write16(bdf, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
-	vbe_set_mode(&ports, (uint16_t)a->width, (uint16_t)a->height, bar.size);
+	vbe_set_mode(&ports, (uint16_t)width, (uint16_t)height, bar.size);
 	fb->base = (uint32_t *)(uintptr_t)bar.addr;
-	fb->width = a->width;
-	fb->height = a->height;
-	fb->stride_px = a->width;
+	fb->width = width;
+	fb->height = height;
+	fb->stride_px = width;
 	return 1;
 }
 
-static int kbd_setup_screen(const struct kbd_args *a, struct fb *fb)
+static int kbd_setup_ramfb(const struct kbd_args *a, uint32_t width, uint32_t height,
+			   struct fb *fb)
 {
 	struct ramfb_mode m = {
 		.addr = a->fb_addr,
-		.width = a->width,
-		.height = a->height,
-		.stride = a->width * KBD_PATTERN_BYTES_PER_PIXEL,
+		.width = width,
+		.height = height,
+		.stride = width * KBD_PATTERN_BYTES_PER_PIXEL,
 	};
 	uint64_t size = (uint64_t)m.stride * m.height;
 	int ret;
@@ -471,6 +548,13 @@ static int kbd_setup_screen(const struct kbd_args *a, struct fb *fb)
 	fb->height = m.height;
 	fb->stride_px = m.width;
 	return 1;
+}
+
+/* The screen display= asks for, at width x height: 1, or 0 without one. */
+static int kbd_setup_screen(const struct kbd_args *a, uint32_t width, uint32_t height,
+			    struct fb *fb)
+{
+	return a->vga ? kbd_setup_vga(width, height, fb) : kbd_setup_ramfb(a, width, height, fb);
 }
 
 static void kbd_draw_boxes(const struct fb *fb, uint64_t n, uint8_t last)
@@ -538,12 +622,15 @@ int main(void)
 	uint64_t n = 0;
 	uint8_t packet[3];
 	unsigned npacket = 0;
+	uint32_t width, height;
 
 	kbd_parse_args(&a);
 	if (a.dma && (fwcfg_probe() < 0 || !(fwcfg_features() & FWCFG_FEATURE_DMA)))
 		kbd_fail(GUEST_EXIT_NO_DEVICE, "dma=1 needs fw_cfg with DMA");
+	width = a.width;
+	height = a.height;
 	if (a.screen) {
-		screen = a.vga ? kbd_setup_vga(&a, &fb) : kbd_setup_screen(&a, &fb);
+		screen = kbd_setup_screen(&a, width, height, &fb);
 		if (screen)
 			kbd_draw_initial(&fb);
 	}
@@ -554,6 +641,8 @@ int main(void)
 	serial_printf("kbd-demo: keyboard id %04x translate=%d\n", id, a.translate);
 	if (a.mouse)
 		serial_printf("kbd-demo: mouse id %02x\n", kbd_mouse_init());
+	if (a.vmmouse)
+		kbd_vmmouse_init();
 	timer_stop();
 	i8042_set_tick_hz(0);
 
@@ -575,11 +664,15 @@ int main(void)
 					continue;
 				}
 				packet[npacket++] = b;
-				if (npacket == 3) {
+				if (npacket < 3)
+					continue;
+				npacket = 0;
+				if (a.vmmouse)
+					kbd_vmmouse_drain(screen ? fb.width : width,
+							  screen ? fb.height : height);
+				else
 					serial_printf("kbd-demo: mouse %02x %02x %02x\n", packet[0], packet[1],
 						      packet[2]);
-					npacket = 0;
-				}
 				continue;
 			}
 			n++;
@@ -595,6 +688,13 @@ int main(void)
 			serial_printf("kbd-demo: scancode %02x\n", b);
 			if (a.exit_on >= 0 && b == a.exit_on)
 				return GUEST_EXIT_PASS;
+			if (a.resize_on >= 0 && b == a.resize_on) {
+				width = a.width2;
+				height = a.height2;
+				if (screen && kbd_setup_screen(&a, width, height, &fb))
+					kbd_draw_initial(&fb);
+				serial_printf("kbd-demo: screen %ux%u\n", width, height);
+			}
 		}
 		irq_wait(seen);
 	}
