@@ -4,6 +4,9 @@
  * test marked (as KVM reports pages the guest wrote), or -ENOTSUP. After
  * every refresh the whole shadow is checked against guest memory converted
  * independently here, and every changed pixel must lie in a reported rect.
+ *
+ * Over 800 lines on purpose: one test file per unit under test (as every
+ * tests/test_X.c for X.c), made of independent cases, each short.
  */
 #include <errno.h>
 #include <setjmp.h>
