@@ -48,6 +48,14 @@ int vmmouse_enable(uint32_t *detail)
 	return 0;
 }
 
+uint32_t vmmouse_status(void)
+{
+	struct vmmouse_regs r;
+
+	vmmouse_call(VMMOUSE_CMD_ABSPOINTER_STATUS, 0, &r);
+	return r.eax;
+}
+
 int vmmouse_read(struct vmmouse_packet *p, uint32_t *status)
 {
 	struct vmmouse_regs r;

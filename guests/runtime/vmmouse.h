@@ -39,6 +39,9 @@ int vmmouse_detect(uint32_t *version);
  * (the status or word that was wrong). */
 int vmmouse_enable(uint32_t *detail);
 
+/* ABSPOINTER_STATUS: EAX as the host answered (error bits | words queued). */
+uint32_t vmmouse_status(void);
+
 /* vmmouse_report_events(), one packet: 1 and *p, 0 when the queue is empty,
  * -EIO when STATUS says error, -EINVAL when the queue is not whole packets. */
 int vmmouse_read(struct vmmouse_packet *p, uint32_t *status);

@@ -6,7 +6,8 @@
 # with real X key events (XTEST). Expected bytes: a (1e 9e), Shift+1
 # (2a 02 aa 82: xdotool lets go of Shift first), Return (1c 9c), the codes
 # the VNC test (vnc_keys.sh) and the QEMU reference record; pointer moves in the window become relative PS/2
-# packets (Y flipped), a click two more. Ctrl-Alt-G grabs (the title says
+# packets (Y flipped; the guest never enables vmmouse, so the absolute
+# pointer falls back to PS/2 motion), a click two more. Ctrl-Alt-G grabs (the title says
 # how to release) and releases: the guest sees Ctrl and Alt, never the G.
 # Escape then ends the guest (exit_on=01, status 1).
 set -eu

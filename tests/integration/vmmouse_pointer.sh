@@ -40,10 +40,13 @@ expect_lines() {
 
 # --- 1 and 2: VNC, absolute ---
 port=$(free_port)
-start_fbvm abs "$guest" "127.0.0.1:$port" --cmdline "exit_on=01 vmmouse=1 resize_on=13"
+start_fbvm abs "$guest" "127.0.0.1:$port" --cmdline "exit_on=01 vmmouse=1 resize_on=13 calls=1000"
 wait_serial abs "kbd-demo: ready"
 grep -qx "kbd-demo: vmmouse version 6 absolute" "$tmp/abs.serial" ||
 	fail "the guest did not enable vmmouse"
+# The timing line (calls=N; numbers for the README come from calls=20000).
+grep "^kbd-demo: 1000 vmmouse calls [0-9]* ms, 1000 port reads [0-9]* ms$" "$tmp/abs.serial" ||
+	fail "no timing line for calls=1000"
 probe p1 --encodings raw --updates 1 --pointer 0,0,0 --pointer 639,479,1 --pointer 320,240,0 \
 	--pointer 5000,5000,4 --pointer 10,10,8 --pointer 10,10,0 "127.0.0.1:$port"
 [ "$probe_rc" -eq 0 ] || { cat "$tmp/p1.probe"; fail "vncprobe exit $probe_rc"; }
@@ -83,7 +86,7 @@ set -e
 fbvm_pid=
 [ "$rc" -eq 1 ] || { cat "$tmp/abs.err"; fail "exit status $rc after Escape, want 1"; }
 grep "^vmmouse:" "$tmp/abs.err"
-grep -q "^vmmouse: mode=absolute .* abs_packets=8 rel_packets=0 packets_dropped=0 ps2_events=0 bad_magic=0 unknown_commands=0 bad_reads=0 restricts=0$" \
+grep -q "^vmmouse: mode=absolute calls=1029 abs_packets=8 rel_packets=0 packets_dropped=0 ps2_events=0 bad_magic=0 unknown_commands=0 bad_reads=0 restricts=0$" \
 	"$tmp/abs.err" || fail "vmmouse counters"
 grep -q "^stats: vcpu0: .* reg_syncs=[1-9]" "$tmp/abs.err" || fail "no register exits counted"
 

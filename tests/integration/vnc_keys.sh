@@ -6,7 +6,8 @@
 # Shift + exclam, Return), QEMU Extended Key Events: one whose keycode wins
 # over its keysym (keysym q, key A: what an AZERTY client sends for its 'q'),
 # then Shift + exclam and Return as physical keys (qnum 0x2a, 0x02, 0x1c), and
-# PointerEvents that become PS/2 packets (absolute to relative, Y flipped).
+# PointerEvents that become PS/2 packets (absolute to relative, Y flipped:
+# the guest never enables vmmouse, so the pointer falls back to PS/2).
 # The expected bytes are the ones the QEMU reference test
 # (guest_kbd_demo_on_qemu.sh) records. Escape then ends the guest (exit_on=01).
 set -eu
