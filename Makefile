@@ -54,6 +54,15 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+# The DSDT is ASL (hypervisor/acpi_dsdt.asl) that acpica-tools' iasl
+# compiles into a C array (-tc), which hypervisor/acpi_dsdt.c includes.
+ACPI_DSDT_HEX := $(BUILD)/gen/acpi_dsdt.hex
+$(ACPI_DSDT_HEX): hypervisor/acpi_dsdt.asl
+	@mkdir -p $(dir $@)
+	iasl -vs -we -tc -p $(basename $@) $<
+$(BUILD)/hypervisor/acpi_dsdt.o: $(ACPI_DSDT_HEX)
+$(BUILD)/hypervisor/acpi_dsdt.o: CFLAGS += -I$(BUILD)/gen
+
 $(FBVM): $(BUILD)/hypervisor/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(FBVM_LIBS) $(LDLIBS)
 

@@ -43,6 +43,11 @@ struct boot_request {
 	/* NULL: no display to describe. The PVH loader ignores it (PVH guests
 	 * find ramfb through fw_cfg themselves). */
 	const struct boot_framebuffer *framebuffer;
+	/* Guest-physical address of the ACPI RSDP the machine wrote (in the
+	 * MEMMAP_ACPI_BASE area, which every memory map marks reserved), handed
+	 * to the kernel: PVH hvm_start_info.rsdp_paddr, Linux
+	 * boot_params.acpi_rsdp_addr. 0: no ACPI tables. */
+	uint64_t acpi_rsdp_gpa;
 };
 
 /* The CPU state a loaded kernel expects at its first instruction. */

@@ -61,6 +61,7 @@
 #define HDR_MAGIC_VALUE        0x53726448u  /* "HdrS" */
 #define HDR_BOOT_FLAG_VALUE    0xAA55u
 #define HDR_MIN_VERSION        0x020Cu      /* 2.12: xloadflags */
+#define HDR_ACPI_RSDP_VERSION  0x020Eu      /* 2.14: boot_params.acpi_rsdp_addr */
 #define HDR_SECTOR_BYTES       512u
 #define HDR_DEFAULT_SETUP_SECTS 4u
 #define XLF_KERNEL_64          (1u << 0)
@@ -70,6 +71,7 @@
 
 /* boot_params (zero page) fields outside the setup header. */
 #define BP_SCREEN_INFO         0x000
+#define BP_ACPI_RSDP_ADDR      0x070  /* u64, boot protocol 2.14+ */
 #define BP_EXT_RAMDISK_IMAGE   0x0C0  /* u32, high half */
 #define BP_EXT_RAMDISK_SIZE    0x0C4  /* u32, high half */
 #define BP_EXT_CMD_LINE_PTR    0x0C8  /* u32, high half */
@@ -135,6 +137,8 @@ _Static_assert(LINUX_PD_GPA + LINUX_PD_COUNT * PAGE_BYTES <= LINUX_CMDLINE_GPA,
 _Static_assert(LINUX_BOOT_INFO_END <= MEMMAP_BOOT_INFO_END, "boot info past its region");
 _Static_assert(LINUX_BOOT_INFO_END <= LEGACY_HOLE_BASE, "boot info in the legacy hole");
 _Static_assert(LINUX_LOAD_MIN_GPA >= LEGACY_HOLE_END, "kernel in the legacy hole");
+_Static_assert(MEMMAP_ACPI_BASE >= LEGACY_HOLE_BASE && MEMMAP_ACPI_END <= LEGACY_HOLE_END,
+	       "the ACPI tables must lie in the reserved legacy hole");
 _Static_assert(BP_E820_TABLE + E820_MAX_ENTRIES * E820_ENTRY_BYTES <= BP_BYTES,
 	       "e820 table past the zero page");
 _Static_assert(MEMMAP_LOW_RAM_MAX <= LINUX_IDENTITY_MAP_BYTES, "low RAM not identity-mapped");
@@ -154,6 +158,7 @@ struct linux_plan {
 	uint64_t initrd_size;
 	const struct boot_framebuffer *fb;
 	struct range fb_region;   /* the framebuffer rounded up to 64 KiB */
+	uint64_t acpi_rsdp_gpa;   /* 0: none */
 };
 
 static bool ranges_overlap(struct range a, struct range b)
@@ -475,6 +480,7 @@ static int linux_plan_load(const struct guest_mem *mem, const uint8_t *image, si
 	plan->cmdline = req && req->cmdline ? req->cmdline : "";
 	plan->initrd_size = req ? req->initrd_size : 0;
 	plan->fb = req ? req->framebuffer : NULL;
+	plan->acpi_rsdp_gpa = req ? req->acpi_rsdp_gpa : 0;
 	if (req && (req->initrd == NULL) != (req->initrd_size == 0))
 		return loader_error(err, err_len, -EINVAL,
 				   req->initrd ? "initrd is empty (0 bytes)"
@@ -538,7 +544,7 @@ static void e820_add_ram(uint8_t *zp, unsigned int *n, uint64_t base, uint64_t e
 
 /*
  * In address order: low RAM below 640 KiB, the legacy VGA/ROM area reserved
- * (the kernel would reserve it anyway), the rest of low RAM, the device hole
+ * (the kernel would reserve it anyway; the ACPI tables live in it), the rest of low RAM, the device hole
  * up to 4 GiB reserved (memmap.h), and RAM above 4 GiB; a framebuffer in RAM
  * becomes a reserved hole in its RAM range. At most 8 entries.
  */
@@ -613,6 +619,11 @@ static void linux_write_zero_page(uint8_t *zp, const uint8_t *image, const struc
 	wr64(zp, HDR_SUBARCH_DATA, 0);
 	wr64(zp, HDR_SETUP_DATA, 0);
 	linux_write_e820(zp, mem, plan);
+	/* Older kernels find the RSDP by scanning the BIOS area, where it is
+	 * too (MEMMAP_ACPI_BASE); 2.14+ take it from here first
+	 * (arch/x86/kernel/acpi/boot.c x86_default_get_root_pointer). */
+	if (plan->acpi_rsdp_gpa && plan->hdr.version >= HDR_ACPI_RSDP_VERSION)
+		wr64(zp, BP_ACPI_RSDP_ADDR, plan->acpi_rsdp_gpa);
 	if (plan->fb)
 		linux_write_screen_info(zp, plan);
 }

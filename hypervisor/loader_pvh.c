@@ -253,6 +253,12 @@ static int pvh_check_load(const struct pvh_elf *elf, const struct guest_mem *mem
 				 "ELF segment %u (0x%" PRIx64 "+0x%" PRIx64
 				 ") overlaps the loader's boot structures below 0x%llx",
 				 i, ph->paddr, ph->memsz, (unsigned long long)MEMMAP_BOOT_INFO_END);
+	if (ph->paddr < MEMMAP_ACPI_END && MEMMAP_ACPI_BASE < end)
+		return loader_error(err, err_len, -ENOEXEC,
+				 "ELF segment %u (0x%" PRIx64 "+0x%" PRIx64
+				 ") overlaps the ACPI tables at 0x%llx-0x%llx (the PC BIOS area)",
+				 i, ph->paddr, ph->memsz, (unsigned long long)MEMMAP_ACPI_BASE,
+				 (unsigned long long)MEMMAP_ACPI_END - 1);
 	if (!guest_mem_ram_ptr(mem, ph->paddr, ph->memsz))
 		return loader_error(err, err_len, -ENOSPC,
 				 "ELF segment %u (0x%" PRIx64 "+0x%" PRIx64
@@ -466,6 +472,12 @@ static int pvh_place_initrd(const struct pvh_elf *elf, const struct guest_mem *m
 			gpa = (ph.paddr - size) & ~(PVH_PAGE_BYTES - 1);
 			moved = true;
 		}
+		if (MEMMAP_ACPI_BASE < gpa + size && gpa < MEMMAP_ACPI_END) {
+			if (MEMMAP_ACPI_BASE < MEMMAP_BOOT_INFO_END + size)
+				goto no_room;
+			gpa = (MEMMAP_ACPI_BASE - size) & ~(PVH_PAGE_BYTES - 1);
+			moved = true;
+		}
 	} while (moved);
 	if (gpa < MEMMAP_BOOT_INFO_END)
 		goto no_room;
@@ -480,18 +492,31 @@ no_room:
 }
 
 /*
- * RAM regions as type 1 and the device hole below 4 GiB as reserved (memmap.h:
- * the hole is reserved in maps given to guests), in address order. guest_mem
- * always has low RAM at 0 and, above 3 GiB of RAM, the rest at 4 GiB.
+ * RAM regions as type 1, and as reserved the ACPI tables' BIOS area and the
+ * device hole below 4 GiB (memmap.h: both are reserved in maps given to
+ * guests), in address order. guest_mem always has low RAM at 0, past
+ * MEMMAP_ACPI_END (MEMMAP_RAM_MIN), and, above 3 GiB of RAM, the rest at
+ * 4 GiB.
  */
 static unsigned int pvh_build_memmap(const struct guest_mem *mem,
 				     struct hvm_memmap_table_entry *map)
 {
 	unsigned int n = 0;
 
+	_Static_assert(MEMMAP_ACPI_END <= MEMMAP_RAM_MIN, "ACPI area beyond the smallest RAM");
 	map[n++] = (struct hvm_memmap_table_entry){
 		.addr = mem->regions[0].gpa,
-		.size = mem->regions[0].size,
+		.size = MEMMAP_ACPI_BASE - mem->regions[0].gpa,
+		.type = PVH_MEMMAP_TYPE_RAM,
+	};
+	map[n++] = (struct hvm_memmap_table_entry){
+		.addr = MEMMAP_ACPI_BASE,
+		.size = MEMMAP_ACPI_END - MEMMAP_ACPI_BASE,
+		.type = PVH_MEMMAP_TYPE_RESERVED,
+	};
+	map[n++] = (struct hvm_memmap_table_entry){
+		.addr = MEMMAP_ACPI_END,
+		.size = mem->regions[0].gpa + mem->regions[0].size - MEMMAP_ACPI_END,
 		.type = PVH_MEMMAP_TYPE_RAM,
 	};
 	map[n++] = (struct hvm_memmap_table_entry){
@@ -509,7 +534,7 @@ static unsigned int pvh_build_memmap(const struct guest_mem *mem,
 }
 
 static int pvh_write_boot_info(struct guest_mem *mem, const char *cmdline, size_t cmdline_len,
-			       uint64_t initrd_gpa, uint64_t initrd_size,
+			       uint64_t initrd_gpa, uint64_t initrd_size, uint64_t rsdp_gpa,
 			       char *err, size_t err_len)
 {
 	struct hvm_memmap_table_entry map[PVH_MEMMAP_MAX_ENTRIES];
@@ -517,10 +542,11 @@ static int pvh_write_boot_info(struct guest_mem *mem, const char *cmdline, size_
 		.magic = XEN_HVM_START_MAGIC_VALUE,
 		.version = XEN_HVM_START_VERSION,
 		.cmdline_paddr = PVH_CMDLINE_GPA,
+		.rsdp_paddr = rsdp_gpa,
 	};
 	uint8_t *area;
 
-	_Static_assert(GUEST_MEM_MAX_REGIONS + 1 <= PVH_MEMMAP_MAX_ENTRIES, "memmap table size");
+	_Static_assert(GUEST_MEM_MAX_REGIONS + 3 <= PVH_MEMMAP_MAX_ENTRIES, "memmap table size");
 
 	area = guest_mem_ram_write_begin(mem, PVH_START_INFO_GPA,
 					 PVH_BOOT_INFO_END - PVH_START_INFO_GPA);
@@ -599,7 +625,7 @@ int pvh_load(struct guest_mem *mem, const uint8_t *image, size_t image_size,
 		guest_mem_write_end(mem, initrd_gpa, initrd_size);
 	}
 	ret = pvh_write_boot_info(mem, cmdline, cmdline_len, initrd_gpa, initrd_size,
-				  err, err_len);
+				  req ? req->acpi_rsdp_gpa : 0, err, err_len);
 	if (ret)
 		return ret;
 

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "hypervisor/acpi_tables.h"
 #include "hypervisor/loader.h"
 #include "hypervisor/loader_linux.h"
 #include "hypervisor/log.h"
@@ -68,6 +69,36 @@ static void machine_set_irq(void *ctx, unsigned int gsi, bool level)
 static struct irq_line machine_irq(struct machine *m, unsigned int gsi)
 {
 	return (struct irq_line){ .set_level = machine_set_irq, .ctx = m, .gsi = gsi };
+}
+
+/* The ACPI tables describe this board: its vCPUs and KVM's in-kernel
+ * irqchip, the ACPI PM block and the reset control register. Written before
+ * the image is loaded, so the loader can hand the RSDP to the kernel. */
+static int write_acpi_tables(struct machine *m, uint64_t *rsdp_gpa, char *err, size_t err_len)
+{
+	const struct acpi_platform platform = {
+		.cpus = MACHINE_VCPUS,
+		.lapic_gpa = (uint32_t)MEMMAP_LAPIC_BASE,
+		.ioapic_gpa = (uint32_t)MEMMAP_IOAPIC_BASE,
+		.ioapic_id = 0,
+		.sci_irq = ACPI_PM_SCI_IRQ,
+		.pm1a_evt_port = ACPI_PM1A_EVT_PORT,
+		.pm1a_cnt_port = ACPI_PM1A_CNT_PORT,
+		.pm_tmr_port = ACPI_PM_TMR_PORT,
+		.reset_port = RESET_CONTROL_PORT,
+		/* SYS_RST | RST_CPU, QEMU's RESET_VALUE: a hard reset, status 4. */
+		.reset_value = 0x06,
+		.rtc_century_index = RTC_CENTURY,
+	};
+	struct acpi_layout layout;
+	int ret = acpi_tables_write(&m->mem, &platform, &layout);
+
+	if (ret < 0) {
+		snprintf(err, err_len, "writing the ACPI tables: %s", strerror(-ret));
+		return EXIT_STATUS_HOST;
+	}
+	*rsdp_gpa = layout.rsdp;
+	return 0;
 }
 
 static void serial_out_write(void *ctx, const uint8_t *buf, size_t len)
@@ -249,6 +280,10 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 		m->cmos_ready = ret == 0;
 	}
 	if (ret == 0) {
+		ret = acpi_pm_init(&m->acpi_pm, &m->bus, machine_irq(m, ACPI_PM_SCI_IRQ));
+		m->acpi_pm_ready = ret == 0;
+	}
+	if (ret == 0) {
 		ret = fw_cfg_init(&m->fw_cfg, &m->bus, &m->mem);
 		m->fw_cfg_ready = ret == 0;
 	}
@@ -371,6 +406,9 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 		return ret;
 	if (m->linux_guest)
 		req.framebuffer = &fb;
+	ret = write_acpi_tables(m, &req.acpi_rsdp_gpa, err, err_len);
+	if (ret)
+		return ret;
 	ret = loader_load(&m->mem, kernel, kernel_size, &req, &entry, load_err, sizeof(load_err));
 	if (ret < 0) {
 		snprintf(err, err_len, "--kernel %s: %s", cfg->kernel_path, load_err);
@@ -481,6 +519,8 @@ void machine_print_stats(struct machine *m, FILE *out)
 	serial_print_stats(&m->serial, out);
 	pci_host_print_stats(&m->pci, out);
 	cmos_print_stats(&m->cmos, out);
+	if (m->acpi_pm_ready)
+		acpi_pm_print_stats(&m->acpi_pm, out);
 	fw_cfg_print_stats(&m->fw_cfg, out);
 	ramfb_print_stats(&m->ramfb, out);
 	vga_print_stats(&m->vga, out);
@@ -514,10 +554,12 @@ void machine_destroy(struct machine *m)
 		display_destroy(&m->display);
 	if (m->cmos_ready)
 		cmos_destroy(&m->cmos);
+	if (m->acpi_pm_ready)
+		acpi_pm_destroy(&m->acpi_pm);
 	if (m->pci_ready)
 		pci_host_destroy(&m->pci);
 	m->tracker_ready = m->ramfb_ready = m->fw_cfg_ready = m->display_ready = false;
-	m->vga_ready = m->cmos_ready = m->pci_ready = false;
+	m->vga_ready = m->cmos_ready = m->pci_ready = m->acpi_pm_ready = false;
 	for (unsigned int i = 0; i < MACHINE_VCPUS; i++)
 		if (m->vcpus[i].fd >= 0)
 			vcpu_destroy(&m->vcpus[i]);

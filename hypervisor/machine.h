@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "devices/acpi_pm.h"
 #include "devices/cmos.h"
 #include "devices/debug_exit.h"
 #include "devices/display.h"
@@ -55,6 +56,7 @@ struct machine {
 	struct debug_exit debug_exit;
 	struct pci_host pci;             /* 0xCF8-0xCFF: config mechanism #1 and reset (0xCF9) */
 	struct cmos cmos;
+	struct acpi_pm acpi_pm;          /* 0x600: PM1a and the PM timer; S5 powers off */
 	struct vga vga;                  /* PCI 00:02.0, VRAM in guest_mem's device memory */
 	uint64_t vram_gpa;               /* BAR0 */
 	bool linux_guest;                /* a bzImage: fbvm sets up the boot display */
@@ -69,7 +71,7 @@ struct machine {
 	struct vnc_server *vnc;          /* NULL with --vnc none */
 	bool dirty_log_ready, fw_cfg_ready, display_ready, ramfb_ready, tracker_ready;
 	bool share_ready;
-	bool pci_ready, cmos_ready, vga_ready;
+	bool pci_ready, cmos_ready, vga_ready, acpi_pm_ready;
 	struct vcpu vcpus[MACHINE_VCPUS];
 	struct thread *vcpu_threads[MACHINE_VCPUS];
 	unsigned int vcpus_started;
@@ -98,9 +100,9 @@ int machine_boot_framebuffer(enum boot_display display, uint64_t vram_bytes,
 /*
  * Builds the machine for cfg from the kernel (and initrd) bytes: guest RAM,
  * device memory (VRAM; for a Linux guest with --display ramfb its boot
- * framebuffer), the image loaded, KVM VM (every RAM and device-memory slot
+ * framebuffer), the ACPI tables, the image loaded (told where the RSDP is), KVM VM (every RAM and device-memory slot
  * dirty-logged when the VNC server runs), vCPUs, devices (serial,
- * debug-exit, PCI host with reset control, CMOS, fw_cfg, ramfb, std VGA,
+ * debug-exit, PCI host with reset control, CMOS, ACPI PM, fw_cfg, ramfb, std VGA,
  * i8042), a Linux guest's boot display programmed, and the VNC server, bound
  * and listening. Starts no thread. Returns 0, or an exit status
  * (EXIT_STATUS_USAGE for a bad image or value, or a --vnc address that

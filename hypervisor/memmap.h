@@ -32,6 +32,14 @@
 #define MEMMAP_RAM_MIN         MiB(16)
 #define MEMMAP_RAM_MAX         GiB(64)
 
+/* ACPI tables (hypervisor/acpi_tables.c), in the BIOS area a PC's firmware
+ * uses: Linux scans 0xE0000-0xFFFFF for the RSDP when nobody hands it over,
+ * and every memory map given to a guest marks this range reserved (as it
+ * lies in the 0xA0000-0x100000 legacy hole of a PC), so the OS never
+ * reuses it. Images and initrds may not overlap it. */
+#define MEMMAP_ACPI_BASE       0xE0000ull
+#define MEMMAP_ACPI_END        0x100000ull
+
 /* Boot structures the loaders place in low memory; images may not overlap them. */
 #define MEMMAP_BOOT_INFO_BASE  0x1000ull   /* hvm_start_info / Linux zero page */
 #define MEMMAP_BOOT_INFO_END   0x10000ull  /* first byte after loader structures */

@@ -396,6 +396,25 @@ static void test_linux_load_writes_loader_fields(void **state)
 	assert_int_equal(zp(f, H_RAMDISK_SIZE), 0);
 }
 
+/* boot_params.acpi_rsdp_addr (0x070) exists from boot protocol 2.14. */
+static void test_linux_load_passes_rsdp_to_protocol_2_14_and_later(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_request req = { .acpi_rsdp_gpa = 0xE0000 };
+
+	assert_int_equal(load(f, &req), 0);
+	assert_int_equal(zp(f, 0x070, 8), 0xE0000);
+	put_le(f->image, H_VERSION, 0x020E);
+	assert_int_equal(load(f, &req), 0);
+	assert_int_equal(zp(f, 0x070, 8), 0xE0000);
+	put_le(f->image, H_VERSION, 0x020D);
+	assert_int_equal(load(f, &req), 0);
+	assert_int_equal(zp(f, 0x070, 8), 0);
+	put_le(f->image, H_VERSION, 0x020F);
+	assert_int_equal(load(f, NULL), 0);
+	assert_int_equal(zp(f, 0x070, 8), 0);
+}
+
 static void test_linux_load_writes_cmdline_and_pointer(void **state)
 {
 	struct fixture *f = *state;
@@ -1205,6 +1224,7 @@ int main(void)
 		T(test_linux_load_copies_kernel_to_pref_address_without_trailer),
 		T(test_linux_load_copies_setup_header_into_zero_page),
 		T(test_linux_load_writes_loader_fields),
+		T(test_linux_load_passes_rsdp_to_protocol_2_14_and_later),
 		T(test_linux_load_writes_cmdline_and_pointer),
 		T(test_linux_load_without_cmdline_points_at_empty_string),
 		T(test_linux_load_accepts_cmdline_of_cmdline_size_bytes),

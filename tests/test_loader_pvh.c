@@ -400,44 +400,62 @@ static void test_pvh_load_rejects_cmdline_over_4095_bytes(void **state)
 	free(cmdline);
 }
 
-static void test_pvh_load_memmap_lists_low_ram_and_reserved_hole(void **state)
+static void test_pvh_load_memmap_lists_low_ram_acpi_area_and_reserved_hole(void **state)
 {
 	struct fixture *f = *state;
 	struct t_start_info si;
-	struct t_memmap_entry map[2];
+	struct t_memmap_entry map[4];
 
 	assert_int_equal(load(f, NULL), 0);
 	si = start_info(f);
-	assert_int_equal(si.memmap_entries, 2);
+	assert_int_equal(si.memmap_entries, 4);
 	memcpy(map, gpa(f, si.memmap_paddr, sizeof(map)), sizeof(map));
 	assert_int_equal(map[0].addr, 0);
-	assert_int_equal(map[0].size, T_RAM_BYTES);
+	assert_int_equal(map[0].size, 0xE0000);
 	assert_int_equal(map[0].type, 1);
 	assert_int_equal(map[0].reserved, 0);
-	assert_int_equal(map[1].addr, GiB(3));
-	assert_int_equal(map[1].size, GiB(1));
+	assert_int_equal(map[1].addr, 0xE0000);
+	assert_int_equal(map[1].size, 0x20000);
 	assert_int_equal(map[1].type, 2);
+	assert_int_equal(map[2].addr, 0x100000);
+	assert_int_equal(map[2].size, T_RAM_BYTES - 0x100000);
+	assert_int_equal(map[2].type, 1);
+	assert_int_equal(map[3].addr, GiB(3));
+	assert_int_equal(map[3].size, GiB(1));
+	assert_int_equal(map[3].type, 2);
+}
+
+static void test_pvh_load_passes_rsdp_address(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_request req = { .acpi_rsdp_gpa = 0xE0000 };
+
+	assert_int_equal(load(f, &req), 0);
+	assert_int_equal(start_info(f).rsdp_paddr, 0xE0000);
 }
 
 static void test_pvh_load_memmap_lists_high_ram_above_4g(void **state)
 {
 	struct fixture *f = *state;
 	struct t_start_info si;
-	struct t_memmap_entry map[3];
+	struct t_memmap_entry map[5];
 
 	assert_int_equal(load(f, NULL), 0);
 	si = start_info(f);
-	assert_int_equal(si.memmap_entries, 3);
+	assert_int_equal(si.memmap_entries, 5);
 	memcpy(map, gpa(f, si.memmap_paddr, sizeof(map)), sizeof(map));
 	assert_int_equal(map[0].addr, 0);
-	assert_int_equal(map[0].size, GiB(3));
-	assert_int_equal(map[0].type, 1);
-	assert_int_equal(map[1].addr, GiB(3));
-	assert_int_equal(map[1].size, GiB(1));
+	assert_int_equal(map[0].size, 0xE0000);
 	assert_int_equal(map[1].type, 2);
-	assert_int_equal(map[2].addr, GiB(4));
-	assert_int_equal(map[2].size, MiB(16));
+	assert_int_equal(map[2].addr, 0x100000);
+	assert_int_equal(map[2].size, GiB(3) - 0x100000);
 	assert_int_equal(map[2].type, 1);
+	assert_int_equal(map[3].addr, GiB(3));
+	assert_int_equal(map[3].size, GiB(1));
+	assert_int_equal(map[3].type, 2);
+	assert_int_equal(map[4].addr, GiB(4));
+	assert_int_equal(map[4].size, MiB(16));
+	assert_int_equal(map[4].type, 1);
 }
 
 static uint8_t *make_initrd(size_t size)
@@ -493,6 +511,21 @@ static void test_pvh_load_places_initrd_below_image_at_top_of_ram(void **state)
 	put_le(f->image + T_NOTE_OFF + 16, 4, T_RAM_BYTES - MiB(1));
 	assert_int_equal(load(f, &req), 0);
 	assert_int_equal(check_initrd_module(f, initrd, size), (T_RAM_BYTES - MiB(1) - size) & ~0xFFFull);
+	free(initrd);
+}
+
+static void test_pvh_load_places_initrd_below_acpi_area(void **state)
+{
+	struct fixture *f = *state;
+	const size_t size = 0x3000;
+	uint8_t *initrd = make_initrd(size);
+	struct boot_request req = { .initrd = initrd, .initrd_size = size };
+
+	/* The image fills RAM from 1 MiB up; below it lie the ACPI tables,
+	 * so the initrd must go below 0xE0000. */
+	phdr64(f, 0)->p_memsz = T_RAM_BYTES - T_LOAD_GPA;
+	assert_int_equal(load(f, &req), 0);
+	assert_int_equal(check_initrd_module(f, initrd, size), 0xE0000 - size);
 	free(initrd);
 }
 
@@ -692,6 +725,10 @@ static const struct bad_case bad_cases[] = {
 	  "overlaps the loader's boot structures below 0x10000" },
 	{ "segment ends just inside the boot area", { P(PH(0, p_paddr), 0xF000) }, 0, -ENOEXEC,
 	  "overlaps the loader's boot structures" },
+	{ "segment on the ACPI tables", { P(PH(0, p_paddr), 0xF0000) }, 0, -ENOEXEC,
+	  "ELF segment 0 (0xf0000+0x2000) overlaps the ACPI tables at 0xe0000-0xfffff" },
+	{ "segment ends just inside the ACPI area", { P(PH(0, p_paddr), 0xDF000) }, 0, -ENOEXEC,
+	  "overlaps the ACPI tables" },
 	{ "no PT_LOAD", { P(PH(0, p_type), PT_NULL) }, 0, -ENOEXEC,
 	  "no loadable (PT_LOAD) segment" },
 	{ "second segment overlaps the first's bss",
@@ -850,11 +887,13 @@ int main(void)
 		T(test_pvh_load_without_cmdline_writes_empty_string),
 		T(test_pvh_load_accepts_cmdline_of_4095_bytes),
 		T(test_pvh_load_rejects_cmdline_over_4095_bytes),
-		T(test_pvh_load_memmap_lists_low_ram_and_reserved_hole),
+		T(test_pvh_load_memmap_lists_low_ram_acpi_area_and_reserved_hole),
+		T(test_pvh_load_passes_rsdp_address),
 		cmocka_unit_test_setup_teardown(test_pvh_load_memmap_lists_high_ram_above_4g,
 						setup_high, teardown),
 		T(test_pvh_load_places_initrd_at_top_of_low_ram),
 		T(test_pvh_load_places_initrd_below_image_at_top_of_ram),
+		T(test_pvh_load_places_initrd_below_acpi_area),
 		cmocka_unit_test_setup_teardown(test_pvh_load_places_initrd_below_3g_with_high_ram,
 						setup_high, teardown),
 		T(test_pvh_load_rejects_initrd_larger_than_low_ram),

@@ -9,6 +9,7 @@ libvncserver-dev libsdl2-dev zlib1g-dev libcmocka-dev libpng-dev
 qemu-system-x86 vncsnapshot netpbm tigervnc-viewer tigervnc-tools
 xvfb x11-apps xdotool
 man-db
+acpica-tools
 "
 
 missing=""

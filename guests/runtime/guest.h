@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acpi.h"
 #include "boot.h"
 #include "cmdline.h"
 #include "fmt.h"
