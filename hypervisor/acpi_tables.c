@@ -131,7 +131,9 @@ static void acpi_write_fadt(uint8_t *t, const struct acpi_platform *p, uint64_t 
 	acpi_write_gas_io(t, FADT_RESET_REG, 8, ACPI_GAS_ACCESS_BYTE, p->reset_port);
 	wr8(t, FADT_RESET_VALUE, p->reset_value);
 	wr8(t, FADT_MINOR_VERSION, ACPI_FADT_MINOR);
-	wr64(t, FADT_X_FIRMWARE_CTRL, facs);
+	/* X_FIRMWARE_CTRL stays 0: the spec allows only one of the two to be
+	 * set (ACPI 6.4 table 5.9), and ACPICA installs the FACS twice when
+	 * both are, as QEMU leaves it. */
 	wr64(t, FADT_X_DSDT, dsdt);
 	acpi_write_gas_io(t, FADT_X_PM1A_EVT_BLK, 32, ACPI_GAS_ACCESS_WORD, p->pm1a_evt_port);
 	acpi_write_gas_io(t, FADT_X_PM1A_CNT_BLK, 16, ACPI_GAS_ACCESS_WORD, p->pm1a_cnt_port);
