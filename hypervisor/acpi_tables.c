@@ -266,16 +266,17 @@ int acpi_tables_build(uint8_t *buf, size_t len, uint64_t base_gpa,
 	return 0;
 }
 
-int acpi_tables_write(struct guest_mem *mem, const struct acpi_platform *platform,
+int acpi_tables_write(const struct guest_mem *mem, const struct acpi_platform *platform,
 		      struct acpi_layout *layout)
 {
 	const uint64_t bytes = MEMMAP_ACPI_END - MEMMAP_ACPI_BASE;
-	uint8_t *area = guest_mem_ram_ptr(mem, MEMMAP_ACPI_BASE, bytes);
+	uint8_t *area = guest_mem_ram_write_begin(mem, MEMMAP_ACPI_BASE, bytes);
 	int ret;
 
 	if (!area)  /* guest RAM is at least MEMMAP_RAM_MIN */
 		return -ENOSPC;
 	ret = acpi_tables_build(area, bytes, MEMMAP_ACPI_BASE, platform, layout);
+	guest_mem_write_end(mem, MEMMAP_ACPI_BASE, bytes);
 	if (ret == 0)
 		log_debug("acpi", "tables rsdp=0x%" PRIx64 " xsdt=0x%" PRIx64 " fadt=0x%" PRIx64
 			  " madt=0x%" PRIx64 " dsdt=0x%" PRIx64 " end=0x%" PRIx64, layout->rsdp,

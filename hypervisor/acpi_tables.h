@@ -117,9 +117,10 @@ int acpi_tables_build(uint8_t *buf, size_t len, uint64_t base_gpa,
 
 /*
  * acpi_tables_build() into guest RAM at [MEMMAP_ACPI_BASE, MEMMAP_ACPI_END),
- * through guest_mem_ram_ptr(). 0 or a negative errno.
+ * through a write span of guest_mem.h (so the pages are marked written).
+ * 0 or a negative errno.
  */
-int acpi_tables_write(struct guest_mem *mem, const struct acpi_platform *platform,
+int acpi_tables_write(const struct guest_mem *mem, const struct acpi_platform *platform,
 		      struct acpi_layout *layout);
 
 /* The sum of len bytes, mod 256: 0 for a table with a correct checksum. */
