@@ -8,7 +8,7 @@ PKG_CONFIG ?= pkg-config
 VERSION := 0.1.0
 
 # Libraries fbvm links; tests add cmocka and libvncclient.
-FBVM_PKGS := zlib libvncserver sdl2
+FBVM_PKGS := zlib libvncserver sdl2 json-c libpng
 TEST_PKGS := cmocka
 
 WARN_FLAGS := -Wall -Wextra -Werror -Wframe-larger-than=8192 -Wvla -Walloca
@@ -32,7 +32,7 @@ CFLAGS += $(call pkg_cflags,$(FBVM_PKGS))
 FBVM_LIBS := $(call pkg_libs,$(FBVM_PKGS))
 
 # Everything but main.c goes into a static library the unit tests link against.
-LIB_SRCS := $(filter-out hypervisor/main.c,$(sort $(wildcard hypervisor/*.c stack/*.c devices/*.c display/*.c vnc/*.c sdl/*.c)))
+LIB_SRCS := $(filter-out hypervisor/main.c,$(sort $(wildcard hypervisor/*.c stack/*.c devices/*.c display/*.c vnc/*.c sdl/*.c control/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libfbvm.a
 FBVM     := $(BUILD)/fbvm

@@ -1,5 +1,7 @@
 #include "share.h"
 
+#include "hypervisor/log.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -54,7 +56,7 @@ int display_share_init(struct display_share *s, struct tracker *t, bool notify)
 
 	memset(s, 0, sizeof(*s));
 	s->tracker = t;
-	s->notify_efd = s->activity_efd = -1;
+	s->notify_efd = s->activity_efd = s->watch_efd = -1;
 	ret = pthread_mutex_init(&s->lock, NULL);
 	if (ret)
 		return -ret;
@@ -66,6 +68,11 @@ int display_share_init(struct display_share *s, struct tracker *t, bool notify)
 	s->activity_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->activity_efd < 0)
 		goto fail;
+	s->watch_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->watch_efd < 0)
+		goto fail;
+	s->info.width = t->width;
+	s->info.height = t->height;
 	s->pending_any = true;
 	s->pending.resized = true;
 	pending_set_full(&s->pending, t->width, t->height);
@@ -74,8 +81,10 @@ fail:
 	ret = -errno;
 	if (s->notify_efd >= 0)
 		close(s->notify_efd);
+	if (s->activity_efd >= 0)
+		close(s->activity_efd);
 	pthread_mutex_destroy(&s->lock);
-	s->notify_efd = -1;
+	s->notify_efd = s->activity_efd = -1;
 	return ret;
 }
 
@@ -85,7 +94,9 @@ void display_share_destroy(struct display_share *s)
 		close(s->notify_efd);
 	if (s->activity_efd >= 0)
 		close(s->activity_efd);
-	s->notify_efd = s->activity_efd = -1;
+	if (s->watch_efd >= 0)
+		close(s->watch_efd);
+	s->notify_efd = s->activity_efd = s->watch_efd = -1;
 	pthread_mutex_destroy(&s->lock);
 }
 
@@ -117,7 +128,17 @@ enum tracker_result display_share_refresh(struct display_share *s, struct fb_rec
 	}
 	if (wake && s->notify_efd >= 0)
 		s->stats.notifies++;
+	s->info.refreshes++;
+	if (r == TRACKER_RESIZED || (r == TRACKER_UPDATED && *n_rects > 0))
+		s->info.changes++;
+	s->info.last_refresh_ms = log_now_ms();
+	s->info.width = s->tracker->width;
+	s->info.height = s->tracker->height;
+	s->info.have_frame = s->tracker->have_surface;
 	pthread_mutex_unlock(&s->lock);
+	if (__atomic_load_n(&s->listen, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&s->fast, __ATOMIC_ACQUIRE))
+		efd_signal(s->watch_efd);
 	/* Outside the lock: the reader's waker may run at once. */
 	if (wake && s->notify_efd >= 0)
 		efd_signal(s->notify_efd);
@@ -180,6 +201,46 @@ int display_share_activity_fd(const struct display_share *s)
 bool display_share_take_activity(struct display_share *s)
 {
 	return efd_drain(s->activity_efd);
+}
+
+void display_share_set_watch(struct display_share *s, bool listen, bool fast)
+{
+	unsigned int was_fast = __atomic_exchange_n(&s->fast, fast, __ATOMIC_ACQ_REL);
+
+	__atomic_store_n(&s->listen, listen, __ATOMIC_RELEASE);
+	if (fast && !was_fast)
+		efd_signal(s->activity_efd);
+}
+
+bool display_share_refresh_wanted(const struct display_share *s)
+{
+	return s->notify_efd >= 0 || __atomic_load_n(&s->listen, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&s->fast, __ATOMIC_ACQUIRE);
+}
+
+bool display_share_fast_wanted(const struct display_share *s)
+{
+	return __atomic_load_n(&s->fast, __ATOMIC_ACQUIRE);
+}
+
+int display_share_watch_fd(const struct display_share *s)
+{
+	return s->watch_efd;
+}
+
+void display_share_get_info(struct display_share *s, struct display_share_info *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->info;
+	pthread_mutex_unlock(&s->lock);
+}
+
+const uint8_t *display_share_lock_current(struct display_share *s,
+					  struct display_share_info *info)
+{
+	pthread_mutex_lock(&s->lock);
+	*info = s->info;
+	return s->tracker->shadow;
 }
 
 void display_share_print_stats(struct display_share *s, FILE *out)

@@ -58,8 +58,27 @@ struct display_share_stats {
 	uint64_t activity;        /* display_share_activity calls */
 };
 
+/*
+ * Watching the refreshes (the control socket's wait-screen, screendump and
+ * RESIZE events): whoever refreshes reports each refresh here, under the
+ * lock, and makes watch_fd readable while someone listens. A listener asks
+ * the refresher to keep refreshing even with no VNC viewer (on the usual
+ * backing-off schedule); a fast watcher (a wait-screen or screendump in
+ * progress) to refresh every REFRESH_MIN_MS until it is done.
+ */
+struct display_share_info {
+	uint64_t refreshes;       /* refreshes so far */
+	uint64_t changes;         /* of those, ones that found a change or a resize */
+	uint64_t last_refresh_ms; /* log_now_ms() of the last one; 0: none yet */
+	uint32_t width, height;   /* the shadow's geometry */
+	bool have_frame;          /* the guest has published a surface the shadow shows */
+};
+
 struct display_share {
 	pthread_mutex_t lock;
+	int watch_efd;
+	struct display_share_info info;   /* under lock */
+	unsigned int listen, fast;        /* atomic: display_share_set_watch */
 	struct tracker *tracker;
 	int notify_efd;           /* -1: the reader refreshes itself, no wake-up */
 	int activity_efd;
@@ -111,6 +130,28 @@ int display_share_activity_fd(const struct display_share *s);
 
 /* Refresher: reads activity_fd; true when there was activity. */
 bool display_share_take_activity(struct display_share *s);
+
+/* Watcher: listen (refreshes should run and be reported on watch_fd), fast
+ * (refresh every REFRESH_MIN_MS). Turning fast on pokes the refresher
+ * through activity_fd. Any thread. */
+void display_share_set_watch(struct display_share *s, bool listen, bool fast);
+
+/* Refresher: whether to refresh with no viewer of its own (a reader, a
+ * listener or a fast watcher), and whether to stay at REFRESH_MIN_MS. */
+bool display_share_refresh_wanted(const struct display_share *s);
+bool display_share_fast_wanted(const struct display_share *s);
+
+/* Watcher: readable (an eventfd, read it) after each refresh while listening. */
+int display_share_watch_fd(const struct display_share *s);
+
+/* Watcher: the refresh counters and geometry. */
+void display_share_get_info(struct display_share *s, struct display_share_info *out);
+
+/* Watcher: locks the shadow and returns it with its geometry in *info
+ * (XRGB8888, info->width * 4 bytes per line). Unlock with
+ * display_share_unlock_shadow() promptly. */
+const uint8_t *display_share_lock_current(struct display_share *s,
+					  struct display_share_info *info);
 
 /* The --stats line. */
 void display_share_print_stats(struct display_share *s, FILE *out);

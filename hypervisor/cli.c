@@ -160,6 +160,7 @@ static bool vram_size_ok(uint64_t bytes)
 void cli_print_help(const char *prog)
 {
 	printf("usage: %s run --kernel FILE [options]\n"
+	       "       %s ctl SOCKET COMMAND [ARGS]   (see below)\n"
 	       "       %s --help | --version\n"
 	       "\n"
 	       "Boots a guest on KVM: a PVH ELF image (the kind QEMU boots with -kernel)\n"
@@ -183,8 +184,23 @@ void cli_print_help(const char *prog)
 	       "  --sdl[=fit|integer]  also show the screen in a window on this desktop (SDL2);\n"
 	       "                       fit (default) scales to the window, integer by whole\n"
 	       "                       factors; Ctrl-Alt-G grabs and releases input\n"
+	       "  --control PATH       a control socket (UNIX, mode 0600) for programs: JSON\n"
+	       "                       commands one per line, as QEMU's QMP (README \"Control\n"
+	       "                       socket\"); PATH may exist only as a stale socket\n"
+	       "  --log-format text|json  log lines as text (default) or one JSON object each\n"
 	       "  --stats              print a report at exit: threads' stacks, devices, exits\n"
 	       "  --verbose            debug logging; says which kind of KVM was found\n"
+	       "\n"
+	       "fbvm ctl SOCKET COMMAND [ARGS]: one command to a running fbvm's --control\n"
+	       "socket; prints the result, exit 0, or the error on stderr, exit 1:\n"
+	       "  query-status                      state, display, viewers (JSON)\n"
+	       "  screendump FILE.png | -           the screen as a PNG (- : to stdout)\n"
+	       "  send-key [--hold MS] KEY...       QEMU key names: ctrl alt delete, ret, a\n"
+	       "  type TEXT                         US-layout text; \\n \\t \\b \\e \\\\ escapes\n"
+	       "  pointer X Y [left,middle,right]   move the pointer, buttons held\n"
+	       "  wait-screen --change | --region X,Y,W,H --color '#rrggbb'  [--timeout MS]\n"
+	       "  system_reset | quit\n"
+	       "  raw JSON                          send one command object as it is\n"
 	       "\n"
 	       "With --serial stdio on a terminal: Ctrl-A x quits, Ctrl-A h shows help.\n"
 	       "Exit status: the guest's test-exit port value v gives (v << 1) | 1;\n"
@@ -192,7 +208,7 @@ void cli_print_help(const char *prog)
 	       "line (a --vnc address that cannot be bound or --sdl without a usable\n"
 	       "display, too), 4 guest reset, 6 triple fault, 8 halted with interrupts off,\n"
 	       "10 KVM internal error, 12 host error.\n",
-	       prog, prog);
+	       prog, prog, prog);
 }
 
 enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *err,
@@ -200,7 +216,7 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_SERIAL, OPT_STATS,
 	       OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_VNC, OPT_DISPLAY, OPT_VRAM,
-	       OPT_SDL, OPT_VNC_PASSWORD_FILE, OPT_VNC_INSECURE };
+	       OPT_SDL, OPT_VNC_PASSWORD_FILE, OPT_VNC_INSECURE, OPT_CONTROL, OPT_LOG_FORMAT };
 	static const struct option options[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -213,6 +229,8 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 		{ "sdl", optional_argument, NULL, OPT_SDL },
 		{ "vnc-password-file", required_argument, NULL, OPT_VNC_PASSWORD_FILE },
 		{ "vnc-insecure", no_argument, NULL, OPT_VNC_INSECURE },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -239,6 +257,8 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 		return CLI_HELP;
 	if (!strcmp(argv[1], "--version"))
 		return CLI_VERSION;
+	if (!strcmp(argv[1], "ctl"))
+		return CLI_CTL;
 	if (strcmp(argv[1], "run")) {
 		snprintf(err, err_len, "unknown command '%s' (try --help)", argv[1]);
 		return CLI_ERROR;
@@ -308,6 +328,21 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 			break;
 		case OPT_VNC_PASSWORD_FILE: cfg->vnc_password_file = arg; break;
 		case OPT_VNC_INSECURE: cfg->vnc_insecure = true; break;
+		case OPT_CONTROL:
+			if (!arg[0]) {
+				snprintf(err, err_len, "--control: needs a socket path");
+				return CLI_ERROR;
+			}
+			cfg->control_path = arg;
+			break;
+		case OPT_LOG_FORMAT:
+			if (!strcmp(arg, "json") || !strcmp(arg, "text")) {
+				cfg->log_json = !strcmp(arg, "json");
+			} else {
+				snprintf(err, err_len, "--log-format %s: must be text or json", arg);
+				return CLI_ERROR;
+			}
+			break;
 		case OPT_STATS: cfg->stats = true; break;
 		case OPT_VERBOSE: cfg->verbose = true; break;
 		case OPT_HELP: return CLI_HELP;

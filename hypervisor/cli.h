@@ -36,9 +36,13 @@ struct run_config {
 	uint64_t vram_bytes;           /* --vram: std VGA VRAM */
 	bool sdl;                      /* --sdl: a local window beside VNC */
 	enum window_scale sdl_scale;   /* --sdl=fit (default) or --sdl=integer */
+	const char *control_path;      /* --control: the control socket, or NULL */
+	bool log_json;                 /* --log-format json */
 };
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
+/* CLI_CTL: `fbvm ctl ...`, the control socket's client (control/client.h),
+ * which parses its own arguments from argv[2]. */
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR, CLI_CTL };
 
 #define CLI_DEFAULT_MEM_BYTES (256ull << 20)
 #define CLI_DEFAULT_VNC_HOST  "127.0.0.1"

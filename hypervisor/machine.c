@@ -15,6 +15,7 @@
 #include "stack/stack_sizes.h"
 #include "stack/thread.h"
 #include "hypervisor/vmstop.h"
+#include "control/server.h"
 #include "vnc/vnc.h"
 
 _Static_assert(CLI_VRAM_MIN_BYTES == VGA_VRAM_MIN_BYTES && CLI_VRAM_MAX_BYTES == VGA_VRAM_MAX_BYTES,
@@ -101,6 +102,12 @@ static int write_acpi_tables(struct machine *m, uint64_t *rsdp_gpa, char *err, s
 	return 0;
 }
 
+/* Something looks at the screen: VNC, the SDL window or the control socket. */
+static bool machine_has_frontend(const struct run_config *cfg)
+{
+	return cfg->vnc_enabled || cfg->sdl || cfg->control_path;
+}
+
 static void serial_out_write(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct machine *m = ctx;
@@ -175,7 +182,7 @@ static int map_guest_memory(struct machine *m, char *err, size_t err_len)
 {
 	int ret = 0;
 
-	dirty_log_init(&m->dirty_log, &m->kvm, m->cfg->vnc_enabled || m->cfg->sdl);
+	dirty_log_init(&m->dirty_log, &m->kvm, machine_has_frontend(m->cfg));
 	m->dirty_log_ready = true;
 	log_debug("machine", "dirty logging: %s", dirty_log_mode_name(m->dirty_log.mode));
 	for (unsigned int i = 0; i < m->mem.count && ret == 0; i++)
@@ -311,14 +318,15 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 }
 
 /* The one change tracker the frontends share (the dirty log can be read
- * once): with --sdl the window takes its changes through the share, from
- * the vnc thread's refreshes or, with --vnc none, from its own. */
+ * once): with --sdl the window takes its changes through the share, and the
+ * control socket its pictures, from the vnc thread's refreshes or, with
+ * --vnc none, from the control thread's (--control) or the window's own. */
 static int create_tracker(struct machine *m, char *err, size_t err_len)
 {
 	struct dirty_source dirty = { .fetch = dirty_log_fetch, .ctx = &m->dirty_log };
 	int ret;
 
-	if (!m->cfg->vnc_enabled && !m->cfg->sdl)
+	if (!machine_has_frontend(m->cfg))
 		return 0;
 	ret = tracker_init(&m->tracker, &m->display, &m->mem, dirty);
 	if (ret < 0) {
@@ -326,9 +334,10 @@ static int create_tracker(struct machine *m, char *err, size_t err_len)
 		return EXIT_STATUS_HOST;
 	}
 	m->tracker_ready = true;
-	if (!m->cfg->sdl)
+	if (!m->cfg->sdl && !m->cfg->control_path)
 		return 0;
-	ret = display_share_init(&m->share, &m->tracker, m->cfg->vnc_enabled);
+	ret = display_share_init(&m->share, &m->tracker,
+				 m->cfg->sdl && (m->cfg->vnc_enabled || m->cfg->control_path));
 	if (ret < 0) {
 		snprintf(err, err_len, "display share: %s", strerror(-ret));
 		return EXIT_STATUS_HOST;
@@ -348,6 +357,8 @@ static int create_vnc(struct machine *m, char *err, size_t err_len)
 		.desktop_name = "fbvm",
 		.share = m->share_ready ? &m->share : NULL,
 		.password_file = m->cfg->vnc_password_file,
+		.client_event = control_vnc_client_event,   /* ignores a NULL ctx */
+		.client_event_ctx = m->control,
 	};
 	int ret;
 
@@ -365,6 +376,30 @@ static int create_vnc(struct machine *m, char *err, size_t err_len)
 	default:
 		return EXIT_STATUS_HOST;
 	}
+}
+
+/* The control socket, bound before any thread runs: a PATH in the way is a
+ * start-up error (EXIT_STATUS_USAGE). */
+static int create_control(struct machine *m, char *err, size_t err_len)
+{
+	const struct control_config ccfg = {
+		.path = m->cfg->control_path,
+		.display = &m->display,
+		.share = &m->share,
+		.refresh_self = !m->cfg->vnc_enabled,
+		.input = i8042_input_sink(&m->i8042),
+		.vram_gpa = m->vram_gpa,
+		.vram_bytes = m->cfg->vram_bytes,
+		.start_ms = m->start_ms,
+	};
+	int ret;
+
+	if (!m->cfg->control_path)
+		return 0;
+	ret = control_create(&m->control, &ccfg, err, err_len);
+	if (ret == 0)
+		return 0;
+	return ret == -ENOMEM ? EXIT_STATUS_HOST : EXIT_STATUS_USAGE;
 }
 
 int machine_create(struct machine *m, const struct run_config *cfg, const uint8_t *kernel,
@@ -443,6 +478,8 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 	}
 	ret = create_tracker(m, err, err_len);
 	if (ret == 0)
+		ret = create_control(m, err, err_len);
+	if (ret == 0)
 		ret = create_vnc(m, err, err_len);
 	if (ret)
 		return ret;
@@ -458,6 +495,13 @@ int machine_start(struct machine *m, char *err, size_t err_len)
 		int ret = vnc_start(m->vnc);
 		if (ret < 0) {
 			snprintf(err, err_len, "starting thread vnc: %s", strerror(-ret));
+			return EXIT_STATUS_HOST;
+		}
+	}
+	if (m->control) {
+		int ret = control_start(m->control);
+		if (ret < 0) {
+			snprintf(err, err_len, "starting thread control: %s", strerror(-ret));
 			return EXIT_STATUS_HOST;
 		}
 	}
@@ -488,6 +532,8 @@ void machine_join(struct machine *m)
 	}
 	m->vcpus_started = 0;
 	vnc_stop(m->vnc);
+	/* After VNC: its last disconnects reach control clients as events. */
+	control_stop(m->control);
 }
 
 struct input_sink machine_input_sink(struct machine *m)
@@ -533,12 +579,16 @@ void machine_print_stats(struct machine *m, FILE *out)
 		display_share_print_stats(&m->share, out);
 	if (m->vnc)
 		vnc_print_stats(m->vnc, out);
+	if (m->control)
+		control_print_stats(m->control, out);
 }
 
 void machine_destroy(struct machine *m)
 {
 	vnc_destroy(m->vnc);
 	m->vnc = NULL;
+	control_destroy(m->control);
+	m->control = NULL;
 	if (m->share_ready)
 		display_share_destroy(&m->share);
 	m->share_ready = false;

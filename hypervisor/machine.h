@@ -44,6 +44,7 @@
  * (a multiple of 64 KiB, the unit screen_info counts in). */
 #define MACHINE_BOOT_FB_BYTES  ((uint64_t)MACHINE_BOOT_FB_STRIDE * MACHINE_BOOT_FB_HEIGHT)
 
+struct control_server;
 struct thread;
 struct vnc_server;
 
@@ -69,6 +70,7 @@ struct machine {
 	struct tracker tracker;          /* when a display frontend runs (--vnc, --sdl) */
 	struct display_share share;      /* --sdl: the tracker's changes for the window */
 	struct vnc_server *vnc;          /* NULL with --vnc none */
+	struct control_server *control;  /* NULL without --control */
 	bool dirty_log_ready, fw_cfg_ready, display_ready, ramfb_ready, tracker_ready;
 	bool share_ready;
 	bool pci_ready, cmos_ready, vga_ready, acpi_pm_ready;

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "control/client.h"
 #include "display/share.h"
 #include "hypervisor/cli.h"
 #include "hypervisor/log.h"
@@ -276,8 +277,11 @@ static int open_window(struct main_loop *loop, const struct run_config *cfg)
 		fprintf(stderr, "fbvm: %s\n", err);
 		return EXIT_STATUS_USAGE;
 	}
-	sdl_attach(loop->sdl, &loop->m->share, machine_input_sink(loop->m), !cfg->vnc_enabled);
-	if (cfg->vnc_enabled)
+	/* The vnc thread refreshes the display when there is one, else the
+	 * control thread (--control), else the window itself. */
+	sdl_attach(loop->sdl, &loop->m->share, machine_input_sink(loop->m),
+		   !cfg->vnc_enabled && !cfg->control_path);
+	if (cfg->vnc_enabled || cfg->control_path)
 		loop->frame_fd = display_share_notify_fd(&loop->m->share);
 	return 0;
 }
@@ -384,10 +388,14 @@ int main(int argc, char **argv)
 	case CLI_ERROR:
 		fprintf(stderr, "fbvm: %s\n", err);
 		return EXIT_STATUS_USAGE;
+	case CLI_CTL:
+		return ctl_main(argc - 2, argv + 2);
 	case CLI_RUN:
 		break;
 	}
 	if (cfg.verbose)
 		log_set_level(LOG_DEBUG);
+	if (cfg.log_json)
+		log_set_format(LOG_FORMAT_JSON);
 	return run(&cfg);
 }

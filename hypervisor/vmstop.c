@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -42,11 +43,20 @@ void vm_request_stop(enum vm_stop_reason reason, int exit_status, const char *de
 	}
 	pthread_mutex_unlock(&stop_lock);
 	/* A guest's verdict or a quit is the expected end: only debug noise. */
-	if (first)
-		log_msg(reason == VM_STOP_TEST_EXIT || reason == VM_STOP_POWEROFF ? LOG_DEBUG
-			: reason == VM_STOP_RESET ? LOG_INFO : LOG_ERROR,
-			"vm", "stopping: %s%s%s (exit status %d)", vm_stop_reason_name(reason),
-			detail ? ": " : "", detail ? detail : "", exit_status);
+	if (first) {
+		char status[16];
+		const struct log_field fields[] = {
+			{ "exit_reason", vm_stop_reason_name(reason) },
+			{ "exit_status", status },
+		};
+
+		snprintf(status, sizeof(status), "%d", exit_status);
+		log_msg_fields(reason == VM_STOP_TEST_EXIT || reason == VM_STOP_POWEROFF ? LOG_DEBUG
+			       : reason == VM_STOP_RESET ? LOG_INFO : LOG_ERROR,
+			       "vm", fields, 2, "stopping: %s%s%s (exit status %d)",
+			       vm_stop_reason_name(reason), detail ? ": " : "", detail ? detail : "",
+			       exit_status);
+	}
 }
 
 bool vm_stop_requested(void) { return atomic_load(&stop_flag); }

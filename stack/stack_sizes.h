@@ -44,6 +44,13 @@
  * plus libc and one library) with the same wide margin. */
 #define STACK_CONSOLE_BYTES ((size_t)KiB(256))
 
+/* control (--control only): the control socket's clients, JSON (json-c),
+ * screendump's PNG encoding (libpng + zlib's deflate, whose state is on the
+ * heap) and key pacing. A few small frames of ours over those libraries:
+ * the vCPU's reasoning and size; `make check-stack` bounds the thread's
+ * worst path and fails above half of it. */
+#define STACK_CONTROL_BYTES ((size_t)KiB(256))
+
 /* PROT_NONE region below every stack we map. It must be larger than the
  * largest single frame of any library we call: a frame that skips over the
  * guard lands in whatever is mapped below. glibc adds no guard to a stack it

@@ -20,6 +20,9 @@ Usage:
 Tables:
   qnum-set2   devices/keymap_qnum_set2.c: qnum -> AT scan code set 2
   usb-qnum    sdl/usb_qnum.c: USB HID keyboard usage (= SDL_Scancode) -> qnum
+  qcode-qnum  control/qcode_qnum.c: QEMU QKeyCode name -> qnum (send-key)
+  ascii-qnum  control/ascii_qnum.c: ASCII character -> qnum + Shift on a US
+              keyboard (type)
 
 To add a table, write an emitter that
 takes a Keymap and the command line and returns the file text, and add it to
@@ -202,9 +205,96 @@ def emit_usb_qnum(keymap, args):
     return "\n".join(lines) + "\n"
 
 
+def emit_qcode_qnum(keymap, args):
+    """QEMU QKeyCode name -> qnum, sorted by name for binary search: the
+    names QMP's send-key takes. Each name's key is the last row carrying it
+    (keymap-gen's rule for a column keyed by Linux keycode), its qnum from
+    that key's merged set-1 code; names without a set-1 code are left out."""
+    qcodes = {}
+    for linux in sorted(keymap.columns[COL_QCODE]):
+        name = keymap.columns[COL_QCODE][linux]
+        # parse_code reads the digit keys' names ("1") as numbers.
+        if isinstance(name, int):
+            name = str(name)
+        if name == "unmapped":
+            continue
+        qnum = keymap.qnum_of(linux)
+        if qnum is None:
+            continue
+        qcodes[name] = (qnum, linux)
+    lines = [
+        c_header_comment(keymap, args,
+                         "QEMU QKeyCode name -> QEMU qnum, sorted by name (strcmp order)."),
+        '#include "control/qcode_qnum.h"',
+        "",
+        "const struct qcode_qnum qcode_qnum_table[] = {",
+    ]
+    for name in sorted(qcodes, key=lambda n: n.encode()):
+        qnum, linux = qcodes[name]
+        lines.append('\t{ "%s", 0x%02x }, /* %s */' % (name, qnum, keymap.names[linux]))
+    lines.append("};")
+    lines.append("")
+    lines.append("const size_t qcode_qnum_count = sizeof(qcode_qnum_table) / sizeof(qcode_qnum_table[0]);")
+    return "\n".join(lines) + "\n"
+
+
+# The US layout's pairs of (unshifted, shifted) characters on one key; the
+# letters add themselves. The key comes from the CSV ("X11 keysym" of the
+# unshifted character); the generator checks that the shifted character's
+# rows name the same key, so the pairing and the CSV cannot disagree.
+US_SHIFT_PAIRS = "`~ 1! 2@ 3# 4$ 5% 6^ 7& 8* 9( 0) -_ =+ [{ ]} \\| ;: '\" ,< .> /?".split(" ")
+# Control characters `type` accepts, by the keysym of their key.
+ASCII_CONTROL_KEYSYMS = {0x08: 0xFF08, 0x09: 0xFF09, 0x0A: 0xFF0D, 0x1B: 0xFF1B}
+
+
+def emit_ascii_qnum(keymap, args):
+    """ASCII -> (qnum, shift) on a US keyboard: 0 means the character cannot
+    be typed. For each keysym the first CSV row wins (the US-layout keys come
+    first: backslash is KEY_BACKSLASH, not the ISO KEY_102ND)."""
+    keysym_to_linux = {}
+    for row in keymap.rows:
+        keysym = row.get(COL_X11)
+        if isinstance(keysym, int) and keysym not in keysym_to_linux:
+            keysym_to_linux[keysym] = row[COL_LINUX]
+    pairs = list(US_SHIFT_PAIRS)
+    pairs += [chr(c) + chr(c).upper() for c in range(ord("a"), ord("z") + 1)]
+    shifted = {}
+    for pair in pairs:
+        low, high = pair[0], pair[1]
+        if keysym_to_linux.get(ord(low)) != keysym_to_linux.get(ord(high)):
+            raise SystemExit("%r and %r are not on one key in the CSV" % (low, high))
+        shifted[ord(high)] = True
+    table = {}
+    for c in range(0x20, 0x7F):
+        linux = keysym_to_linux.get(c)
+        if linux is not None and keymap.qnum_of(linux) is not None:
+            table[c] = (keymap.qnum_of(linux), c in shifted, linux)
+    for c, keysym in ASCII_CONTROL_KEYSYMS.items():
+        linux = keysym_to_linux[keysym]
+        table[c] = (keymap.qnum_of(linux), False, linux)
+    lines = [
+        c_header_comment(keymap, args,
+                         "ASCII character -> QEMU qnum on a US keyboard, with\n"
+                         " * ASCII_QNUM_SHIFT when Shift must be held (0: cannot be typed)."),
+        '#include "control/ascii_qnum.h"',
+        "",
+        "const uint16_t ascii_qnum[ASCII_QNUM_COUNT] = {",
+    ]
+    for c in sorted(table):
+        qnum, shift, linux = table[c]
+        shown = repr(chr(c))
+        lines.append("\t[0x%02x] = 0x%02x%s, /* %s %s */"
+                     % (c, qnum, " | ASCII_QNUM_SHIFT" if shift else "",
+                        shown.replace("*/", "* /"), keymap.names[linux]))
+    lines.append("};")
+    return "\n".join(lines) + "\n"
+
+
 TABLES = {
     "qnum-set2": emit_qnum_set2,
     "usb-qnum": emit_usb_qnum,
+    "qcode-qnum": emit_qcode_qnum,
+    "ascii-qnum": emit_ascii_qnum,
 }
 
 

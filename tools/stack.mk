@@ -23,9 +23,9 @@ LDFLAGS += -Wl,-z,now
 
 STACK_CACHE := $(BUILD)/stack
 STACK_CI    := $(patsubst %.o,%.ci,$(LIB_OBJS) $(BUILD)/hypervisor/main.o)
-# What the vnc and SDL threads call, whether or not fbvm links it yet.
+# What the vnc, SDL and control threads call, whether or not fbvm links it yet.
 STACK_SCAN_LIBS := libc.so.6 libvncserver.so.1 libz.so.1 libjpeg.so.62 libpng16.so.16 \
-	libgnutls.so.30 libgcrypt.so.20 liblzo2.so.2 libSDL2-2.0.so.0
+	libgnutls.so.30 libgcrypt.so.20 liblzo2.so.2 libSDL2-2.0.so.0 libjson-c.so.5
 
 .PHONY: check-stack framescan
 

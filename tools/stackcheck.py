@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import framescan  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SRC_DIRS = ('hypervisor', 'stack', 'devices', 'display', 'vnc', 'sdl')
+SRC_DIRS = ('hypervisor', 'stack', 'devices', 'display', 'vnc', 'sdl', 'control')
 KIB = 1024
 
 # ---------------------------------------------------------------- .ci files

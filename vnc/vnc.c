@@ -80,6 +80,8 @@ struct vnc_server {
 	struct tracker *tracker;
 	struct display_share *share;   /* NULL: VNC is the tracker's only reader */
 	struct vnc_auth *auth;         /* NULL: no password (vnc/auth.h) */
+	void (*client_event)(void *ctx, const char *addr, bool connected);
+	void *client_event_ctx;
 	struct vnc_input input;
 	struct refresh_schedule schedule;
 	struct thread *thread;
@@ -124,6 +126,21 @@ static void vnc_apply_format(rfbScreenInfoPtr screen)
 	screen->serverFormat.blueShift = VNC_BLUE_SHIFT;
 }
 
+/* "vnc: client ADDR connected" (rate-limited: clients can connect at any
+ * rate), with the address as a field of JSON logs. */
+#define vnc_log_client(addr, fmt, ...)                                         \
+	do {                                                                   \
+		static struct log_ratelimit rl_;                               \
+		const struct log_field field_ = { "client", addr };            \
+		unsigned int sup_;                                             \
+		if (log_ratelimit_allow(&rl_, &sup_)) {                        \
+			if (sup_)                                              \
+				log_info("vnc", "%u similar messages suppressed", sup_); \
+			log_msg_fields(LOG_INFO, "vnc", &field_, 1, "client %s " fmt, \
+				       addr, ##__VA_ARGS__);                   \
+		}                                                              \
+	} while (0)
+
 /* ---- libvncserver hooks (vnc thread, inside rfbProcessEvents) ---- */
 
 static void vnc_on_client_gone(rfbClientPtr cl)
@@ -142,8 +159,9 @@ static void vnc_on_client_gone(rfbClientPtr cl)
 	s->stats.updates_sent += updates;
 	s->stats.rects_sent += rects;
 	s->stats.bytes_sent += (uint64_t)rfbStatGetSentBytes(cl);
-	log_ratelimited(LOG_INFO, "vnc", "client %s disconnected updates=%" PRIu64, c->addr,
-			updates);
+	vnc_log_client(c->addr, "disconnected updates=%" PRIu64, updates);
+	if (s->client_event)
+		s->client_event(s->client_event_ctx, c->addr, false);
 	cl->clientData = NULL;
 	free(c);
 	s->clients--;
@@ -197,7 +215,9 @@ static enum rfbNewClientAction vnc_on_new_client(rfbClientPtr cl)
 	if (s->clients++ == 0)
 		s->client_arrived = true;
 	s->stats.clients_served++;
-	log_ratelimited(LOG_INFO, "vnc", "client %s connected", c->addr);
+	vnc_log_client(c->addr, "connected");
+	if (s->client_event)
+		s->client_event(s->client_event_ctx, c->addr, true);
 	return RFB_CLIENT_ACCEPT;
 }
 
@@ -298,6 +318,9 @@ static void vnc_refresh(struct vnc_server *s)
 	if (changed)
 		s->stats.refreshes_changed++;
 	refresh_schedule_refreshed(&s->schedule, log_now_ms(), changed);
+	/* A control client waits for the screen: no backing off meanwhile. */
+	if (s->share && display_share_fast_wanted(s->share))
+		refresh_schedule_activity(&s->schedule, log_now_ms());
 }
 
 /* ---- complete messages only (vnc/gate.h) ---- */
@@ -415,8 +438,10 @@ static void *vnc_thread_main(void *arg)
 
 	for (;;) {
 		uint64_t now = log_now_ms();
-		/* Nobody to show the screen to: no refresh at all. */
-		const bool watched = s->clients || s->share;
+		/* Nobody to show the screen to: no refresh at all. The share
+		 * asks for refreshes for the --sdl window and the control
+		 * socket's watchers (display/share.h). */
+		const bool watched = s->clients || (s->share && display_share_refresh_wanted(s->share));
 		int timeout = watched ? (int)refresh_schedule_wait_ms(&s->schedule, now) : -1;
 		bool waiting;
 		nfds_t n = vnc_poll_set(s, fds, &waiting);
@@ -536,6 +561,8 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 	}
 	s->tracker = tracker;
 	s->share = cfg->share;
+	s->client_event = cfg->client_event;
+	s->client_event_ctx = cfg->client_event_ctx;
 	s->input.sink = input;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
 	snprintf(s->listen_addr, sizeof(s->listen_addr), family == AF_INET6 ? "[%s]:%u" : "%s:%u",

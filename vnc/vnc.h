@@ -65,6 +65,10 @@ struct vnc_config {
 	 * with the password on this file's first line (vnc/auth.h: the file's
 	 * rules, the back-off after failures). NULL: no password. */
 	const char *password_file;
+	/* Optional (--control): told of each client's connect and disconnect,
+	 * on the vnc thread; must not block. */
+	void (*client_event)(void *ctx, const char *addr, bool connected);
+	void *client_event_ctx;
 };
 
 struct vnc_stats {

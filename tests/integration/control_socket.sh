@@ -1,0 +1,128 @@
+#!/bin/bash
+# The control socket, driven as a test harness would: guests/kbd-demo (every
+# scancode byte and mouse packet echoed on serial, painted on ramfb) under
+# fbvm --control, with nothing but the socket (control_socket.py, and the
+# `fbvm ctl` shell client): type, send-key, pointer, wait-screen, screendump
+# (checked pixel for pixel against tools/vncprobe's frame), events, the
+# bad-input table, 1000 pipelined commands, a client that never reads, the
+# 8-client limit, a line over 64 KiB; then system_reset (RESET + STOP,
+# status 4) and, in a second VM, `fbvm ctl ... quit` (status 0). Also: the
+# socket is mode 0600, a stale socket is replaced, anything else at PATH is
+# refused (status 2), and --log-format json writes one JSON object a line.
+set -eu
+. "$(dirname "$0")/common.bash"
+. "$(dirname "$0")/vnc_common.bash"
+need_kvm
+need_vnc_tools
+guest="$GUESTS/kbd-demo.elf"
+[ -f "$guest" ] || fail "$guest not built"
+sock="$tmp/vm.sock"
+
+# wait_exit: until fbvm ends (20 s); sets rc.
+wait_exit() {
+	set +e
+	timeout 20 tail --pid="$fbvm_pid" -f /dev/null
+	wait "$fbvm_pid"
+	rc=$?
+	set -e
+	fbvm_pid=
+}
+
+# Anything at PATH but a stale socket of ours is refused.
+touch "$tmp/file"
+set +e
+"$FBVM" run --kernel "$guest" --vnc none --control "$tmp/file" --serial none 2>"$tmp/refuse.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "--control on a regular file: status $rc, want 2"
+grep -q "exists and is not a socket" "$tmp/refuse.err" || { cat "$tmp/refuse.err"; fail "no reason given"; }
+echo "--control on a regular file: status 2: $(cat "$tmp/refuse.err")"
+
+# The first VM logs in JSON: start_fbvm's wait for the text line would not see it.
+port=$(free_port)
+"$FBVM" run --kernel "$guest" --vnc "127.0.0.1:$port" --serial "file:$tmp/kbd.serial" --stats \
+	--cmdline "mouse=1" --control "$sock" --log-format json </dev/null >/dev/null 2>"$tmp/kbd.err" &
+fbvm_pid=$!
+for _ in $(seq 200); do
+	grep -q '"component":"vnc".*"message":"listening on' "$tmp/kbd.err" 2>/dev/null && break
+	sleep 0.05
+done
+wait_serial kbd "kbd-demo: ready"
+[ "$(stat -c %a "$sock")" = 600 ] || fail "socket mode $(stat -c %a "$sock"), want 600"
+echo "socket $sock has mode 600"
+
+# A second fbvm on the same PATH while the first listens: refused.
+set +e
+"$FBVM" run --kernel "$guest" --vnc none --control "$sock" --serial none 2>"$tmp/busy.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "another process is listening" "$tmp/busy.err" ||
+	{ cat "$tmp/busy.err"; fail "a second fbvm on a live socket: status $rc"; }
+
+python3 "$(dirname "$0")/control_socket.py" "$sock" "$tmp/kbd.serial" "$BUILD/tools/vncprobe" \
+	"127.0.0.1:$port" "$tmp" drive || { cat "$tmp/kbd.err"; fail "driving the socket"; }
+
+# The shell client: the same commands from `fbvm ctl`.
+"$FBVM" ctl "$sock" query-status | grep -q '"status":"running"' || fail "fbvm ctl query-status"
+"$FBVM" ctl "$sock" type 'x\n' || fail "fbvm ctl type"
+"$FBVM" ctl "$sock" send-key --hold 20 shift a || fail "fbvm ctl send-key"
+"$FBVM" ctl "$sock" screendump "$tmp/ctl.png" || fail "fbvm ctl screendump"
+"$FBVM" ctl "$sock" screendump - >"$tmp/ctl-stdout.png" || fail "fbvm ctl screendump -"
+cmp -s <(head -c 8 "$tmp/ctl.png") <(printf '\x89PNG\r\n\x1a\n') || fail "not a PNG"
+"$FBVM" ctl "$sock" wait-screen --region 0,0,8,8 --color '#202020' --timeout 2000 >/dev/null ||
+	fail "fbvm ctl wait-screen region"
+set +e
+# A new connection's first refresh may still find the keys' drawing: once
+# the screen is quiet, a change wait times out.
+for _ in $(seq 20); do
+	"$FBVM" ctl "$sock" wait-screen --change --timeout 200 >/dev/null 2>"$tmp/ctl.err"
+	rc=$?
+	[ "$rc" -ne 0 ] && break
+done
+"$FBVM" ctl "$sock" type 'café' 2>>"$tmp/ctl.err"
+rc2=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "did not change in 200 ms" "$tmp/ctl.err" || { cat "$tmp/ctl.err"; fail "fbvm ctl wait-screen timeout: $rc"; }
+[ "$rc2" -eq 1 ] && grep -q "text\[3\]: character 0xc3 cannot be typed" "$tmp/ctl.err" || { cat "$tmp/ctl.err"; fail "fbvm ctl type of an unmappable character: $rc2"; }
+tail -n 12 "$tmp/kbd.serial" | grep -q "scancode 2a" || fail "fbvm ctl send-key shift a did not arrive"
+echo "fbvm ctl: query-status, type, send-key, screendump (file and stdout), wait-screen; errors exit 1"
+
+python3 "$(dirname "$0")/control_socket.py" "$sock" "$tmp/kbd.serial" "$BUILD/tools/vncprobe" \
+	"127.0.0.1:$port" "$tmp" reset || { cat "$tmp/kbd.err"; fail "system_reset"; }
+wait_exit
+[ "$rc" -eq 4 ] || { cat "$tmp/kbd.err"; fail "status $rc after system_reset, want 4"; }
+[ ! -e "$sock" ] || fail "the socket outlived fbvm"
+echo "system_reset: status 4, socket removed"
+
+# --log-format json: every log line is one JSON object (stats lines aside).
+python3 - "$tmp/kbd.err" <<'PY' || fail "--log-format json"
+import json, sys
+n, clients = 0, set()
+for line in open(sys.argv[1]):
+    if not line.startswith('{'):
+        break   # the --stats report at exit is text
+    try:
+        o = json.loads(line)
+    except ValueError:
+        sys.exit('not JSON: %r' % line)
+    assert {'time', 'level', 'component', 'thread', 'message'} <= set(o), o
+    n += 1
+    if o['component'] in ('control', 'vnc') and 'client' in o:
+        clients.add(o['component'])
+assert clients == {'control', 'vnc'}, clients
+print('--log-format json: %d log lines, each one JSON object; client fields from vnc and control' % n)
+PY
+grep -q "^stats: control: .*refused=1 " "$tmp/kbd.err" || { grep "^stats: control" "$tmp/kbd.err"; fail "control stats"; }
+grep -E "^(stats: control|thread|control|vnc) " "$tmp/kbd.err"
+
+# A stale socket (its fbvm killed) is replaced; quit through fbvm ctl.
+start_fbvm stale "$guest" "127.0.0.1:$port" --control "$sock"
+kill -KILL "$fbvm_pid"; wait "$fbvm_pid" 2>/dev/null || true
+[ -S "$sock" ] || fail "no stale socket left behind"
+start_fbvm quit "$guest" "127.0.0.1:$port" --control "$sock"
+grep -q "replacing stale socket" "$tmp/quit.err" || { cat "$tmp/quit.err"; fail "stale socket not reported"; }
+wait_serial quit "kbd-demo: ready"
+"$FBVM" ctl "$sock" quit || fail "fbvm ctl quit"
+wait_exit
+[ "$rc" -eq 0 ] || { cat "$tmp/quit.err"; fail "status $rc after quit, want 0"; }
+echo "stale socket replaced; fbvm ctl quit: status 0"
