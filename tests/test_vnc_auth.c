@@ -18,6 +18,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <rfb/rfbproto.h>
+
 #include "vnc/auth.h"
 
 static char dir[64];
@@ -252,6 +254,24 @@ static void test_vnc_auth_makes_an_address_wait_after_three_failures(void **stat
 	vnc_auth_destroy(a);
 }
 
+/* Without the reseed, the same seed gives the same challenge; libvncserver
+ * seeds with time() ^ getpid(), which an attacker can guess. */
+static void test_vnc_auth_admitting_reseeds_the_challenge(void **state)
+{
+	struct vnc_backoff_addr peer = addr4("10.0.0.9");
+	struct vnc_auth *a = create("abc\n");
+	uint8_t first[16], second[16];
+	(void)state;
+	srandom(1);
+	assert_true(vnc_auth_admit(a, &peer, "10.0.0.9:1", 0));
+	rfbRandomBytes(first);
+	srandom(1);
+	assert_true(vnc_auth_admit(a, &peer, "10.0.0.9:2", 0));
+	rfbRandomBytes(second);
+	assert_memory_not_equal(first, second, sizeof(first));
+	vnc_auth_destroy(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_vnc_auth_accepts_the_des_response_of_the_password),
 		cmocka_unit_test(test_vnc_auth_refuses_wrong_responses),
 		cmocka_unit_test(test_vnc_auth_makes_an_address_wait_after_three_failures),
+		cmocka_unit_test(test_vnc_auth_admitting_reseeds_the_challenge),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

@@ -5,6 +5,14 @@
  * password NUL-padded to 8 bytes as the key, each byte bit-reversed, DES-ECB
  * over the 16-byte challenge), the same code its own rfbCheckPasswordByList
  * uses, and compared in constant time.
+ *
+ * The challenge is libvncserver's too (rfbVncAuthSendChallenge ->
+ * rfbRandomBytes): 16 outputs of libc's random(), which it seeds once with
+ * time() ^ getpid(). Someone who guesses that seed (from one challenge and
+ * a rough start time) knows every later challenge, and a known challenge
+ * lets a fake server collect the right answer from a user ahead of time.
+ * So every admitted client reseeds random() from getrandom() first, and
+ * libvncserver's own first-use seeding is spent at start-up.
  */
 #include "auth.h"
 
@@ -15,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -170,6 +179,12 @@ int vnc_auth_create(struct vnc_auth **out, const char *path, char *err, size_t e
 			 " VNC authentication uses only the first %d", path,
 			 VNC_AUTH_PASSWORD_BYTES, VNC_AUTH_PASSWORD_BYTES);
 	vnc_backoff_init(&a->backoff);
+	{
+		/* Spend libvncserver's one-time srandom(time ^ pid) now, so it
+		 * never replaces a seed of ours (see the top of this file). */
+		uint8_t spent[VNC_AUTH_CHALLENGE_BYTES];
+		rfbRandomBytes(spent);
+	}
 	*out = a;
 	return 0;
 }
@@ -188,9 +203,18 @@ bool vnc_auth_admit(struct vnc_auth *a, const struct vnc_backoff_addr *peer, con
 		    uint64_t now_ms)
 {
 	uint64_t wait = vnc_backoff_wait_ms(&a->backoff, peer, now_ms);
+	unsigned int seed;
 
-	if (!wait)
+	if (!wait) {
+		/* This client's challenge comes from a seed nobody can know. */
+		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+			srandom(seed);
+		else
+			log_ratelimited(LOG_WARN, "vnc", "getrandom: %s; VNC challenges stay"
+					" predictable", strerror(errno));
+		explicit_bzero(&seed, sizeof(seed));
 		return true;
+	}
 	a->stats.refused++;
 	log_ratelimited(LOG_WARN, "vnc", "client %s refused: its address failed VNC"
 			" authentication; it may try again in %" PRIu64 " ms", who, wait);

@@ -84,7 +84,8 @@ void vnc_auth_destroy(struct vnc_auth *a);
 /*
  * At connect time: may a client from peer try now? False (and a
  * rate-limited log line naming who, the client's "address:port") while the
- * address waits after failed authentications.
+ * address waits after failed authentications. True reseeds libc's random()
+ * from getrandom(): libvncserver draws the client's challenge from it.
  */
 bool vnc_auth_admit(struct vnc_auth *a, const struct vnc_backoff_addr *peer, const char *who,
 		    uint64_t now_ms);
