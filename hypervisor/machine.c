@@ -387,7 +387,7 @@ static int create_control(struct machine *m, char *err, size_t err_len)
 		.display = &m->display,
 		.share = &m->share,
 		.refresh_self = !m->cfg->vnc_enabled,
-		.input = i8042_input_sink(&m->i8042),
+		.input = machine_input_sink(m),
 		.vram_gpa = m->vram_gpa,
 		.vram_bytes = m->cfg->vram_bytes,
 		.start_ms = m->start_ms,

@@ -189,7 +189,8 @@ def drive():
     wait_serial(want)
     print('send-key ctrl alt delete: the guest echoed it')
 
-    # pointer: PS/2 packets from the last position (relative device).
+    # pointer: the guest has not enabled vmmouse (mouse=1 only), so the
+    # device sends PS/2 motion from the previous position.
     c.ok('pointer', x=100, y=100)
     c.ok('pointer', x=110, y=120)
     c.ok('pointer', x=110, y=120, buttons=['left'])

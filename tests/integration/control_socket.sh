@@ -6,7 +6,8 @@
 # (checked pixel for pixel against tools/vncprobe's frame), events, the
 # bad-input table, 1000 pipelined commands, a client that never reads, the
 # 8-client limit, a line over 64 KiB; then system_reset (RESET + STOP,
-# status 4) and, in a second VM, `fbvm ctl ... quit` (status 0). Also: the
+# status 4) and, in a second VM (vmmouse=1: the absolute pointer), pointer
+# corners and `fbvm ctl ... quit` (status 0). Also: the
 # socket is mode 0600, a stale socket is replaced, anything else at PATH is
 # refused (status 2), and --log-format json writes one JSON object a line.
 set -eu
@@ -119,9 +120,28 @@ grep -E "^(stats: control|thread|control|vnc) " "$tmp/kbd.err"
 start_fbvm stale "$guest" "127.0.0.1:$port" --control "$sock"
 kill -KILL "$fbvm_pid"; wait "$fbvm_pid" 2>/dev/null || true
 [ -S "$sock" ] || fail "no stale socket left behind"
-start_fbvm quit "$guest" "127.0.0.1:$port" --control "$sock"
+start_fbvm quit "$guest" "127.0.0.1:$port" --control "$sock" --cmdline "vmmouse=1"
 grep -q "replacing stale socket" "$tmp/quit.err" || { cat "$tmp/quit.err"; fail "stale socket not reported"; }
 wait_serial quit "kbd-demo: ready"
+
+# pointer through the absolute pointer (vmmouse, which kbd-demo vmmouse=1
+# enables as Linux does): the guest reads the very pixels sent, corners
+# included; a position past the screen is clamped to its last pixel.
+for args in "0 0" "639 479 left" "320 240" "9999 9999 right,middle"; do
+	# shellcheck disable=SC2086
+	"$FBVM" ctl "$sock" pointer $args || fail "fbvm ctl pointer $args"
+done
+want="vmmouse abs 0,0 buttons=0
+vmmouse abs 639,479 buttons=1
+vmmouse abs 320,240 buttons=0
+vmmouse abs 639,479 buttons=6"
+for _ in $(seq 100); do
+	got=$(sed -n 's/^kbd-demo: \(vmmouse abs [0-9,]* buttons=[0-9]*\) .*/\1/p' "$tmp/quit.serial")
+	[ "$got" = "$want" ] && break
+	sleep 0.05
+done
+[ "$got" = "$want" ] || { echo "$got"; fail "the guest did not read the pointer positions sent"; }
+echo "pointer: the guest read (0,0), (639,479), (320,240) and a clamped (639,479) through vmmouse"
 "$FBVM" ctl "$sock" quit || fail "fbvm ctl quit"
 wait_exit
 [ "$rc" -eq 0 ] || { cat "$tmp/quit.err"; fail "status $rc after quit, want 0"; }

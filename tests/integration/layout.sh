@@ -1,8 +1,9 @@
 #!/bin/bash
 # The layout rules the README's Layout table states, checked on the sources
-# (no build, no KVM): the two frontends share display/ and never include
-# each other, and stack/ (stack safety) depends on no device or frontend,
-# so any part of fbvm can start threads and be covered by the fault report.
+# (no build, no KVM): the two frontends and the control socket share
+# display/ and never include each other, and stack/ (stack safety) depends
+# on no device or frontend, so any part of fbvm can start threads and be
+# covered by the fault report.
 set -eu
 . "$(dirname "$0")/common.bash"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,6 +23,9 @@ $hits"
 forbid sdl 'vnc/' "sdl/ includes vnc/: the frontends share display/, not each other"
 forbid vnc 'sdl/' "vnc/ includes sdl/: the frontends share display/, not each other"
 forbid stack '(vnc|sdl|devices|display)/' "stack/ must not depend on a frontend or a device"
+forbid control '(vnc|sdl)/' "control/ includes a frontend: it shares display/ and devices/input.h with them"
+forbid vnc 'control/' "vnc/ includes control/: the board (hypervisor/machine.c) wires them"
+forbid sdl 'control/' "sdl/ includes control/: the board (hypervisor/machine.c) wires them"
 
 # The checker itself must catch a violation.
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
