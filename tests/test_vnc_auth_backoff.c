@@ -65,6 +65,26 @@ static void test_vnc_backoff_keys_ipv4_and_ipv6_prefixes(void **state)
 	assert_true(same(a, zero));
 }
 
+static void test_vnc_backoff_keys_addresses_as_logged(void **state)
+{
+	static const char *const bad[] = { "", ":1", "[]:1", "[::1", "host:1", "1.2.3:4",
+					   "[1.2.3.4]:5", "unknown", "::1:5900" };
+	struct vnc_backoff_addr a, zero;
+	(void)state;
+	assert_true(vnc_backoff_addr_from_text(&a, "192.0.2.7:50312"));
+	assert_true(same(a, v4("192.0.2.7")));
+	assert_true(vnc_backoff_addr_from_text(&a, "[2001:db8:1:2::7]:1"));
+	assert_true(same(a, v6("2001:db8:1:2::1")));
+	assert_true(vnc_backoff_addr_from_text(&a, "[::ffff:192.0.2.7]:9"));
+	assert_true(same(a, v4("192.0.2.7")));
+	memset(&zero, 0, sizeof(zero));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&a, 0xaa, sizeof(a));
+		if (vnc_backoff_addr_from_text(&a, bad[i]) || !same(a, zero))
+			fail_msg("'%s' accepted", bad[i]);
+	}
+}
+
 static void test_vnc_backoff_three_failures_are_free_then_one_second(void **state)
 {
 	struct vnc_backoff *b = new_table();
@@ -187,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vnc_backoff_keys_ipv4_and_ipv6_prefixes),
+		cmocka_unit_test(test_vnc_backoff_keys_addresses_as_logged),
 		cmocka_unit_test(test_vnc_backoff_three_failures_are_free_then_one_second),
 		cmocka_unit_test(test_vnc_backoff_doubles_up_to_sixty_seconds),
 		cmocka_unit_test(test_vnc_backoff_success_clears_the_address),

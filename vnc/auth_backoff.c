@@ -1,6 +1,7 @@
 /* Per-address back-off after failed VNC authentications (see auth_backoff.h). */
 #include "auth_backoff.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,6 +34,37 @@ bool vnc_backoff_addr_from_sockaddr(struct vnc_backoff_addr *out, const struct s
 		return true;
 	}
 	return false;
+}
+
+bool vnc_backoff_addr_from_text(struct vnc_backoff_addr *out, const char *addr_port)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *start = addr_port, *end;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (*start == '[') {
+		start++;
+		end = strchr(start, ']');
+	} else {
+		end = strrchr(start, ':');
+	}
+	if (!end || end == start || (size_t)(end - start) >= sizeof(host))
+		return false;
+	len = (size_t)(end - start);
+	memcpy(host, start, len);
+	host[len] = '\0';
+	if (addr_port[0] == '[') {
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+		if (inet_pton(AF_INET6, host, &sin6.sin6_addr) != 1)
+			return false;
+		return vnc_backoff_addr_from_sockaddr(out, (const struct sockaddr *)&sin6);
+	} else {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+			return false;
+		return vnc_backoff_addr_from_sockaddr(out, (const struct sockaddr *)&sin);
+	}
 }
 
 /* An entry that stopped failing long ago and waits no more is as good as none. */

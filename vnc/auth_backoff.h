@@ -81,6 +81,11 @@ uint64_t vnc_backoff_failed(struct vnc_backoff *b, const struct vnc_backoff_addr
 /* Records a successful authentication: addr starts afresh. */
 void vnc_backoff_passed(struct vnc_backoff *b, const struct vnc_backoff_addr *addr);
 
+/* The key of a client address as fbvm logs it: "192.0.2.7:50312" or
+ * "[2001:db8::7]:50312" (the port is ignored). False, and the zero key,
+ * for anything else. */
+bool vnc_backoff_addr_from_text(struct vnc_backoff_addr *out, const char *addr_port);
+
 /* Addresses the table holds now (for tests and --stats). */
 unsigned int vnc_backoff_entries_used(const struct vnc_backoff *b);
 

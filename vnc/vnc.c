@@ -204,7 +204,8 @@ static enum rfbNewClientAction vnc_on_new_client(rfbClientPtr cl)
 		vnc_format_addr(c->addr, sizeof(c->addr), &peer);
 	else
 		snprintf(c->addr, sizeof(c->addr), "%s", cl->host);
-	vnc_backoff_addr_from_sockaddr(&c->peer, (const struct sockaddr *)&peer);
+	/* From the address as logged: the same key however the socket came. */
+	vnc_backoff_addr_from_text(&c->peer, c->addr);
 	if (s->auth && !vnc_auth_admit(s->auth, &c->peer, c->addr, log_now_ms())) {
 		free(c);
 		return RFB_CLIENT_REFUSE;
