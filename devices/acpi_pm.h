@@ -88,7 +88,7 @@ struct acpi_pm {
 	uint64_t writes;
 	uint64_t poweroffs;        /* S5 requests */
 	uint64_t sleeps_ignored;   /* SLP_EN with another SLP_TYP */
-	uint64_t ignored_writes;   /* to the read-only timer */
+	uint64_t ignored_writes;   /* bytes written to the read-only timer or to 0x606-0x607 */
 };
 
 /* Resets the block and claims ACPI_PM_BASE..+ACPI_PM_BYTES (accesses of 1-4
