@@ -33,6 +33,14 @@
  * 512 KiB is a wide margin over both (zlib/jpeg state lives on the heap). */
 #define STACK_VNC_BYTES    ((size_t)KiB(512))
 
+/* vnc-io: vnc/io.c's epoll loop, which accepts VNC connections and moves
+ * client bytes between sockets and libvncserver's socketpairs. It calls no
+ * library but libc (its deepest path is a rate-limited log line, printf);
+ * its own frames are small (the epoll batch, 768 bytes, is the largest).
+ * `make check-stack` bounds it statically; 256 KiB: the console thread's
+ * reasoning (a few small frames plus libc) with the same wide margin. */
+#define STACK_VNC_IO_BYTES ((size_t)KiB(256))
+
 /* console (--sdl only): the serial console, signals and the halt watchdog
  * (hypervisor/main.c's loop, which is the main thread's without --sdl),
  * moved off the main thread because SDL's event wait holds it; it also

@@ -1,5 +1,6 @@
 /* Unit tests for vnc/gate.c: the size of each client message, so that
- * libvncserver only ever starts reading a complete one. */
+ * libvncserver only ever starts reading a complete one, and the handshake
+ * phases a client goes through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,7 +64,7 @@ static void test_vnc_gate_sizes_variable_length_messages_from_their_header(void 
 		{ "SetEncodings, count not here", VNC_GATE_NORMAL, { 2, 0, 0 }, 3, 4 },
 		{ "SetEncodings, 3", VNC_GATE_NORMAL, { 2, 0, 0, 3 }, 4, 16 },
 		{ "SetEncodings, 0", VNC_GATE_NORMAL, { 2, 0, 0, 0 }, 4, 4 },
-		{ "SetEncodings, 65535 (too big to buffer)", VNC_GATE_NORMAL, { 2, 0, 0xff, 0xff }, 4, 0 },
+		{ "SetEncodings, 65535", VNC_GATE_NORMAL, { 2, 0, 0xff, 0xff }, 4, 4 + 4 * 65535 },
 		{ "ClientCutText, length not here", VNC_GATE_NORMAL, { 6, 0, 0, 0, 0, 0 }, 6, 8 },
 		{ "ClientCutText, 5", VNC_GATE_NORMAL, { 6, 0, 0, 0, 0, 0, 0, 5 }, 8, 13 },
 		{ "ClientCutText, extended clipboard -12", VNC_GATE_NORMAL,
@@ -84,7 +85,7 @@ static void test_vnc_gate_sizes_variable_length_messages_from_their_header(void 
 	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-static void test_vnc_gate_has_no_opinion_on_unknown_types(void **state)
+static void test_vnc_gate_refuses_unknown_types(void **state)
 {
 	static const struct gate_case cases[] = {
 		{ "type 12", VNC_GATE_NORMAL, { 12 }, 1, 0 },
@@ -95,15 +96,42 @@ static void test_vnc_gate_has_no_opinion_on_unknown_types(void **state)
 	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-static void test_vnc_gate_passes_messages_too_big_to_buffer(void **state)
+static void test_vnc_gate_refuses_messages_over_the_limit(void **state)
 {
 	static const struct gate_case cases[] = {
-		{ "SetEncodings, 16383 (just fits)", VNC_GATE_NORMAL, { 2, 0, 0x3f, 0xff }, 4, 65536 },
-		{ "SetEncodings, 16384 (too big)", VNC_GATE_NORMAL, { 2, 0, 0x40, 0x00 }, 4, 0 },
-		{ "ClientCutText, 1 MiB", VNC_GATE_NORMAL, { 6, 0, 0, 0, 0, 0x10, 0, 0 }, 8, 0 },
+		{ "ClientCutText, 1 MiB (just fits)", VNC_GATE_NORMAL, { 6, 0, 0, 0, 0, 0x10, 0, 0 }, 8,
+		  VNC_GATE_MAX_BYTES },
+		{ "ClientCutText, 1 MiB + 1", VNC_GATE_NORMAL, { 6, 0, 0, 0, 0, 0x10, 0, 1 }, 8, 0 },
+		{ "ClientCutText, extended -(1 MiB + 1)", VNC_GATE_NORMAL,
+		  { 6, 0, 0, 0, 0xff, 0xef, 0xff, 0xff }, 8, 0 },
 	};
 	(void)state;
 	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_vnc_gate_follows_the_handshake_of_each_version(void **state)
+{
+	struct vnc_gate g;
+	static const uint8_t none = 1, vnc_auth = 2, shared = 1;
+
+	(void)state;
+	vnc_gate_start(&g, 8, false);               /* 3.8, picks None */
+	assert_int_equal(g.phase, VNC_GATE_SECURITY);
+	vnc_gate_passed(&g, &none);
+	assert_int_equal(g.phase, VNC_GATE_INIT);
+	vnc_gate_passed(&g, &shared);
+	assert_int_equal(g.phase, VNC_GATE_NORMAL);
+
+	vnc_gate_start(&g, 7, true);                /* 3.7, picks VNC auth */
+	vnc_gate_passed(&g, &vnc_auth);
+	assert_int_equal(g.phase, VNC_GATE_AUTH);
+	vnc_gate_passed(&g, &vnc_auth);             /* the 16-byte response */
+	assert_int_equal(g.phase, VNC_GATE_INIT);
+
+	vnc_gate_start(&g, 3, false);               /* 3.3: the server chose None */
+	assert_int_equal(g.phase, VNC_GATE_INIT);
+	vnc_gate_start(&g, 3, true);                /* 3.3: the server chose VNC auth */
+	assert_int_equal(g.phase, VNC_GATE_AUTH);
 }
 
 int main(void)
@@ -112,8 +140,9 @@ int main(void)
 		cmocka_unit_test(test_vnc_gate_sizes_handshake_messages),
 		cmocka_unit_test(test_vnc_gate_sizes_fixed_length_messages),
 		cmocka_unit_test(test_vnc_gate_sizes_variable_length_messages_from_their_header),
-		cmocka_unit_test(test_vnc_gate_has_no_opinion_on_unknown_types),
-		cmocka_unit_test(test_vnc_gate_passes_messages_too_big_to_buffer),
+		cmocka_unit_test(test_vnc_gate_refuses_unknown_types),
+		cmocka_unit_test(test_vnc_gate_refuses_messages_over_the_limit),
+		cmocka_unit_test(test_vnc_gate_follows_the_handshake_of_each_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

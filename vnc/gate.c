@@ -97,3 +97,33 @@ size_t vnc_gate_message_bytes(enum vnc_gate_phase phase, const uint8_t *buf, siz
 		return 0;
 	}
 }
+
+void vnc_gate_start(struct vnc_gate *g, unsigned int minor, bool auth)
+{
+	if (minor >= 7)
+		g->phase = VNC_GATE_SECURITY;
+	else
+		g->phase = auth ? VNC_GATE_AUTH : VNC_GATE_INIT;
+}
+
+void vnc_gate_passed(struct vnc_gate *g, const uint8_t *msg)
+{
+	switch (g->phase) {
+	case VNC_GATE_VERSION:
+		/* The I/O thread reads the version itself; 3.8 is the default. */
+		g->phase = VNC_GATE_SECURITY;
+		break;
+	case VNC_GATE_SECURITY:
+		/* Any other choice than VNC authentication either needs no more
+		 * bytes (None) or is refused by libvncserver, which closes. */
+		g->phase = msg[0] == VNC_GATE_SECURITY_VNC_AUTH ? VNC_GATE_AUTH : VNC_GATE_INIT;
+		break;
+	case VNC_GATE_AUTH:
+		g->phase = VNC_GATE_INIT;
+		break;
+	case VNC_GATE_INIT:
+	case VNC_GATE_NORMAL:
+		g->phase = VNC_GATE_NORMAL;
+		break;
+	}
+}

@@ -11,8 +11,8 @@
  *    (rfbSetTranslateFunction; rfbNewFramebuffer built it for the format it
  *    had just reset). Converting in the tracker instead would cost a pass
  *    over every changed pixel; this costs one table rebuild per resize;
- *  - it listens on IPv6 "any" unless ipv6port is 0 or listen6Interface set,
- *    and rfbInitServer reports nothing: listenSock/listen6Sock say;
+ *  - with port and ipv6port 0 it opens no socket: vnc/io.c listens and
+ *    hands each client over as one end of a socketpair (rfbNewClient);
  *  - kbdReleaseAllKeys is never called: held keys are released in the
  *    clientGoneHook;
  *  - pointer coordinates are not clamped (vnc/input.c clamps).
@@ -21,17 +21,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <rfb/rfb.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +41,7 @@
 #include "vnc/ext_key.h"
 #include "vnc/gate.h"
 #include "vnc/input.h"
+#include "vnc/io.h"
 #include "vnc/rfblog.h"
 #include "display/schedule.h"
 
@@ -59,20 +57,14 @@
 #define VNC_GREEN_SHIFT 8
 #define VNC_BLUE_SHIFT  0
 
-/* stop eventfd, the share's activity eventfd, IPv4 and IPv6 listening
- * sockets, clients. */
-#define VNC_POLL_FDS (4 + VNC_MAX_CLIENTS)
-
-/* How often a client whose message is only partly here is looked at again
- * (it cannot be polled for "more data": its socket stays readable). */
-#define VNC_GATE_RECHECK_MS 5
+/* stop eventfd, the share's activity eventfd, the I/O thread's handoff
+ * eventfd, clients. */
+#define VNC_POLL_FDS (3 + VNC_MAX_CLIENTS)
 
 struct vnc_client {
 	char addr[VNC_ADDR_BYTES];
 	struct vnc_backoff_addr peer;  /* its address, as auth back-off keys it */
 	struct vnc_input_client input;
-	uint64_t incomplete_since_ms;  /* its next message is partly here; 0: not */
-	bool held;                     /* on hold for this rfbProcessEvents */
 };
 
 struct vnc_server {
@@ -85,36 +77,15 @@ struct vnc_server {
 	struct vnc_input input;
 	struct refresh_schedule schedule;
 	struct thread *thread;
+	struct vnc_io *io;             /* the sockets (vnc/io.h) */
+	char new_client_addr[VNC_ADDR_BYTES];   /* for vnc_on_new_client */
 	int stop_efd;
 	char host[INET6_ADDRSTRLEN];   /* listen6Interface points here */
 	char listen_addr[VNC_ADDR_BYTES];
 	unsigned int clients;          /* connected (any protocol state) */
-	bool client_arrived;           /* the first client came: refresh everything */
 	struct vnc_stats stats;
 	struct fb_rect rects[VNC_MAX_RECTS];
 };
-
-static struct vnc_client *vnc_client_of(rfbClientPtr cl)
-{
-	return cl->clientData;
-}
-
-static void vnc_format_addr(char *buf, size_t len, const struct sockaddr_storage *ss)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(a->sin6_port));
-	} else if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(a->sin_port));
-	} else {
-		snprintf(buf, len, "unknown");
-	}
-}
 
 /* libvncserver sets depth = bits per pixel (32); 24 is what 32-bit true
  * colour means everywhere else (QEMU, TigerVNC) and what some clients expect. */
@@ -167,43 +138,33 @@ static void vnc_on_client_gone(rfbClientPtr cl)
 	s->clients--;
 }
 
-/* libvncserver writes in blocking 5 s select() steps; with this the kernel
- * aborts a connection whose data stays unacknowledged (a zero window
- * included: a client that stopped reading) for VNC_MAX_CLIENT_WAIT_MS, and
- * the blocked write fails at once. */
-static void vnc_limit_unacked_time(int sock)
-{
-	unsigned int ms = VNC_MAX_CLIENT_WAIT_MS;
-
-	if (setsockopt(sock, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)) < 0)
-		log_ratelimited(LOG_WARN, "vnc", "TCP_USER_TIMEOUT: %s", strerror(errno));
-}
-
 static enum rfbNewClientAction vnc_on_new_client(rfbClientPtr cl)
 {
 	struct vnc_server *s = cl->screen->screenData;
-	struct sockaddr_storage peer;
-	socklen_t peer_len = sizeof(peer);
 	struct vnc_client *c;
+	char *host;
 
 	if (s->clients >= VNC_MAX_CLIENTS) {
 		s->stats.clients_refused++;
 		log_ratelimited(LOG_WARN, "vnc", "client %s refused: %u clients connected already",
-				cl->host, s->clients);
+				s->new_client_addr, s->clients);
 		return RFB_CLIENT_REFUSE;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		s->stats.clients_refused++;
-		log_ratelimited(LOG_WARN, "vnc", "client %s refused: out of memory", cl->host);
+		log_ratelimited(LOG_WARN, "vnc", "client %s refused: out of memory",
+				s->new_client_addr);
 		return RFB_CLIENT_REFUSE;
 	}
-	vnc_limit_unacked_time(cl->sock);
-	memset(&peer, 0, sizeof(peer));
-	if (getpeername(cl->sock, (struct sockaddr *)&peer, &peer_len) == 0)
-		vnc_format_addr(c->addr, sizeof(c->addr), &peer);
-	else
-		snprintf(c->addr, sizeof(c->addr), "%s", cl->host);
+	/* cl->sock is our socketpair: the address comes from vnc/io.c, and
+	 * libvncserver's own lines name it too (it frees cl->host). */
+	snprintf(c->addr, sizeof(c->addr), "%s", s->new_client_addr);
+	host = strdup(s->new_client_addr);
+	if (host) {
+		free(cl->host);
+		cl->host = host;
+	}
 	/* From the address as logged: the same key however the socket came. */
 	vnc_backoff_addr_from_text(&c->peer, c->addr);
 	if (s->auth && !vnc_auth_admit(s->auth, &c->peer, c->addr, log_now_ms())) {
@@ -213,8 +174,7 @@ static enum rfbNewClientAction vnc_on_new_client(rfbClientPtr cl)
 	vnc_input_client_init(&c->input);
 	cl->clientData = c;
 	cl->clientGoneHook = vnc_on_client_gone;
-	if (s->clients++ == 0)
-		s->client_arrived = true;
+	s->clients++;
 	s->stats.clients_served++;
 	vnc_log_client(c->addr, "connected");
 	if (s->client_event)
@@ -324,111 +284,44 @@ static void vnc_refresh(struct vnc_server *s)
 		refresh_schedule_activity(&s->schedule, log_now_ms());
 }
 
-/* ---- complete messages only (vnc/gate.h) ---- */
+/* ---- new clients (vnc/io.h) ---- */
 
-static bool vnc_gate_phase_of(rfbClientPtr cl, enum vnc_gate_phase *phase)
+/* Gives libvncserver the clients the I/O thread has waiting. The shadow is
+ * brought up to date first, so a new viewer's first update is the current
+ * screen: with nobody watching it was not refreshed at all (a viewer would
+ * see whatever it held, black at first), and with viewers the schedule may
+ * have backed off for seconds. */
+static void vnc_take_clients(struct vnc_server *s)
 {
-	switch (cl->state) {
-	case RFB_PROTOCOL_VERSION: *phase = VNC_GATE_VERSION; return true;
-	case RFB_SECURITY_TYPE: *phase = VNC_GATE_SECURITY; return true;
-	case RFB_AUTHENTICATION: *phase = VNC_GATE_AUTH; return true;
-	case RFB_INITIALISATION: *phase = VNC_GATE_INIT; return true;
-	case RFB_NORMAL: *phase = VNC_GATE_NORMAL; return true;
-	default: return false;   /* reads nothing (implicit ClientInit) or closing */
-	}
-}
+	int fd;
 
-/* True when cl has part of a message waiting but not all of it: libvncserver
- * must not start reading it yet. Drops the client once it has kept us
- * waiting VNC_MAX_CLIENT_WAIT_MS. WebSocket and TLS clients are framed or
- * encrypted: the gate cannot size their messages and passes them through. */
-static bool vnc_gate_must_wait(struct vnc_server *s, rfbClientPtr cl, struct vnc_client *c,
-			       uint64_t now)
-{
-	uint8_t buf[VNC_GATE_PEEK_BYTES];
-	struct pollfd hup = { .fd = cl->sock, .events = POLLRDHUP };
-	enum vnc_gate_phase phase;
-	int avail = 0;
-	size_t need;
-	ssize_t n;
-
-	if (cl->sock < 0 || cl->wsctx || cl->sslctx || !vnc_gate_phase_of(cl, &phase) ||
-	    ioctl(cl->sock, FIONREAD, &avail) < 0 || avail <= 0)
-		goto complete;
-	n = recv(cl->sock, buf, (size_t)avail < sizeof(buf) ? (size_t)avail : sizeof(buf),
-		 MSG_PEEK | MSG_DONTWAIT);
-	if (n <= 0)
-		goto complete;
-	need = vnc_gate_message_bytes(phase, buf, (size_t)n);
-	if (need == 0 || (size_t)avail >= need)
-		goto complete;
-	/* The rest will never come: libvncserver reads the end at once. */
-	if (poll(&hup, 1, 0) > 0 && (hup.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-		goto complete;
-	if (!c->incomplete_since_ms) {
-		c->incomplete_since_ms = now;
-	} else if (now - c->incomplete_since_ms >= VNC_MAX_CLIENT_WAIT_MS) {
-		s->stats.clients_stalled++;
-		log_ratelimited(LOG_WARN, "vnc", "client %s dropped: %d of %zu bytes of a message"
-				" for %u ms", c->addr, avail, need, VNC_MAX_CLIENT_WAIT_MS);
-		rfbCloseClient(cl);
-		goto complete;
-	}
-	return true;
-complete:
-	c->incomplete_since_ms = 0;
-	return false;
-}
-
-static void vnc_gate_hold(struct vnc_server *s)
-{
-	uint64_t now = log_now_ms();
-
-	for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next) {
-		struct vnc_client *c = vnc_client_of(cl);
-		if (c && vnc_gate_must_wait(s, cl, c, now)) {
-			c->held = true;
-			cl->onHold = TRUE;
-		}
-	}
-}
-
-static void vnc_gate_release(struct vnc_server *s)
-{
-	for (rfbClientPtr cl = s->screen->clientHead; cl; cl = cl->next) {
-		struct vnc_client *c = vnc_client_of(cl);
-		if (c && c->held) {
-			c->held = false;
-			cl->onHold = FALSE;
-		}
+	while (vnc_io_take(s->io, &fd, s->new_client_addr, sizeof(s->new_client_addr))) {
+		if (!s->clients && !s->share)
+			tracker_invalidate(s->tracker);
+		vnc_refresh(s);
+		refresh_schedule_reset(&s->schedule, log_now_ms());
+		/* It reports getnameinfo and TCP_NODELAY failing on a socketpair. */
+		vnc_rfblog_set_quiet(true);
+		rfbNewClient(s->screen, fd);
+		vnc_rfblog_set_quiet(false);
 	}
 }
 
 /* ---- the thread ---- */
 
-/* Fills fds; *waiting says a client's message is incomplete (look again in
- * VNC_GATE_RECHECK_MS: its socket is left out, it would stay readable). */
-static nfds_t vnc_poll_set(struct vnc_server *s, struct pollfd *fds, bool *waiting)
+/* The stop eventfd, the share's activity, new clients, then every client's
+ * end of its socketpair. */
+static nfds_t vnc_poll_set(struct vnc_server *s, struct pollfd *fds)
 {
 	nfds_t n = 0;
 
-	*waiting = false;
 	fds[n++] = (struct pollfd){ .fd = s->stop_efd, .events = POLLIN };
 	fds[n++] = (struct pollfd){ .fd = s->share ? display_share_activity_fd(s->share) : -1,
 				    .events = POLLIN };
-	if (s->screen->listenSock >= 0)
-		fds[n++] = (struct pollfd){ .fd = s->screen->listenSock, .events = POLLIN };
-	if (s->screen->listen6Sock >= 0)
-		fds[n++] = (struct pollfd){ .fd = s->screen->listen6Sock, .events = POLLIN };
-	for (rfbClientPtr cl = s->screen->clientHead; cl && n < VNC_POLL_FDS; cl = cl->next) {
-		const struct vnc_client *c = vnc_client_of(cl);
-		if (cl->sock < 0)
-			continue;
-		if (c && c->incomplete_since_ms)
-			*waiting = true;
-		else
+	fds[n++] = (struct pollfd){ .fd = vnc_io_handoff_fd(s->io), .events = POLLIN };
+	for (rfbClientPtr cl = s->screen->clientHead; cl && n < VNC_POLL_FDS; cl = cl->next)
+		if (cl->sock >= 0)
 			fds[n++] = (struct pollfd){ .fd = cl->sock, .events = POLLIN };
-	}
 	return n;
 }
 
@@ -444,11 +337,8 @@ static void *vnc_thread_main(void *arg)
 		 * socket's watchers (display/share.h). */
 		const bool watched = s->clients || (s->share && display_share_refresh_wanted(s->share));
 		int timeout = watched ? (int)refresh_schedule_wait_ms(&s->schedule, now) : -1;
-		bool waiting;
-		nfds_t n = vnc_poll_set(s, fds, &waiting);
+		nfds_t n = vnc_poll_set(s, fds);
 
-		if (waiting && (timeout < 0 || timeout > VNC_GATE_RECHECK_MS))
-			timeout = VNC_GATE_RECHECK_MS;
 		if (poll(fds, n, timeout) < 0 && errno != EINTR) {
 			log_error("vnc", "poll failed: %s; no longer serving clients",
 				  strerror(errno));
@@ -458,23 +348,20 @@ static void *vnc_thread_main(void *arg)
 			break;
 		if (fds[1].revents && display_share_take_activity(s->share))
 			refresh_schedule_activity(&s->schedule, log_now_ms());
+		if (fds[2].revents)
+			vnc_take_clients(s);
 		if (watched && refresh_schedule_wait_ms(&s->schedule, log_now_ms()) == 0)
 			vnc_refresh(s);
-		vnc_gate_hold(s);
+		/* Each client's socketpair holds complete messages only, and
+		 * vnc/io.c drains what libvncserver writes: nothing here waits
+		 * for a client. */
 		rfbProcessEvents(s->screen, 0);
-		vnc_gate_release(s);
-		if (s->client_arrived) {
-			/* Nothing was refreshed while nobody watched. */
-			s->client_arrived = false;
-			tracker_invalidate(s->tracker);
-			refresh_schedule_reset(&s->schedule, log_now_ms());
-		}
 	}
 	return NULL;
 }
 
-/* Disconnects every client (releasing what they held) and closes the
- * listening sockets, on the thread that owns the screen. */
+/* Disconnects every client (releasing what they held), on the thread that
+ * owns the screen. */
 static void vnc_shutdown(struct vnc_server *s)
 {
 	rfbClientPtr cl = s->screen->clientHead;
@@ -491,41 +378,6 @@ static void vnc_shutdown(struct vnc_server *s)
 
 /* ---- setup ---- */
 
-/* Why [host]:port could not be bound: libvncserver only logs it. */
-static int vnc_bind_error(int family, const char *host, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int one = 1, ret = 0;
-	int fd;
-
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		inet_pton(AF_INET6, host, &a->sin6_addr);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		inet_pton(AF_INET, host, &a->sin_addr);
-		len = sizeof(*a);
-	}
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* The same options libvncserver sets, so the answer is the same. */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1) < 0)
-		ret = -errno;
-	close(fd);
-	return ret ? ret : -EIO;
-}
-
 static bool vnc_is_loopback(int family, const void *addr)
 {
 	if (family == AF_INET6)
@@ -540,7 +392,7 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 	struct in_addr addr4;
 	int family, argc = 0, ret;
 	struct vnc_server *s;
-	bool listening;
+	int listen_fd;
 
 	*out = NULL;
 	if (inet_pton(AF_INET, cfg->host, &addr4) == 1) {
@@ -614,22 +466,20 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 		s->screen->authPasswdData = s->auth;
 		s->screen->passwordCheck = vnc_on_password;
 	}
-	if (family == AF_INET) {
-		s->screen->port = cfg->port;
-		s->screen->listenInterface = addr4.s_addr;
-		s->screen->ipv6port = 0;
-	} else {
-		s->screen->port = 0;
-		s->screen->ipv6port = cfg->port;
-		s->screen->listen6Interface = s->host;
-	}
+	/* libvncserver listens on nothing: vnc/io.c does. */
+	s->screen->port = 0;
+	s->screen->ipv6port = 0;
 	vnc_rfblog_set_quiet(true);
 	rfbInitServer(s->screen);
 	vnc_rfblog_set_quiet(false);
-	listening = family == AF_INET ? s->screen->listenSock >= 0 : s->screen->listen6Sock >= 0;
-	if (!listening) {
-		ret = vnc_bind_error(family, cfg->host, cfg->port);
-		snprintf(err, err_len, "--vnc %s: cannot listen: %s", s->listen_addr, strerror(-ret));
+	listen_fd = vnc_io_listen(family, cfg->host, cfg->port);
+	ret = listen_fd < 0 ? listen_fd : vnc_io_create(&s->io, listen_fd, false);
+	if (ret < 0) {
+		if (listen_fd < 0)
+			snprintf(err, err_len, "--vnc %s: cannot listen: %s", s->listen_addr,
+				 strerror(-ret));
+		else
+			snprintf(err, err_len, "vnc: %s", strerror(-ret));
 		rfbShutdownServer(s->screen, FALSE);
 		rfbScreenCleanup(s->screen);
 		vnc_auth_destroy(s->auth);
@@ -637,11 +487,6 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 		free(s);
 		return ret;
 	}
-	/* libvncserver's sockets are inherited by nothing we start, but say so. */
-	if (s->screen->listenSock >= 0)
-		fcntl(s->screen->listenSock, F_SETFD, FD_CLOEXEC);
-	if (s->screen->listen6Sock >= 0)
-		fcntl(s->screen->listen6Sock, F_SETFD, FD_CLOEXEC);
 	if (vnc_is_loopback(family, family == AF_INET ? (const void *)&addr4 : (const void *)&addr6))
 		log_info("vnc", "listening on %s (this host only)", s->listen_addr);
 	else
@@ -657,7 +502,18 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 
 int vnc_start(struct vnc_server *s)
 {
-	return thread_start(&s->thread, "vnc", STACK_VNC_BYTES, vnc_thread_main, s);
+	int ret;
+
+	/* RFB 3.3 clients answer a password challenge without choosing a
+	 * security type: the I/O thread must know whether one comes. */
+	vnc_io_set_auth(s->io, s->screen->authPasswdData != NULL);
+	ret = thread_start(&s->thread, "vnc", STACK_VNC_BYTES, vnc_thread_main, s);
+	if (ret < 0)
+		return ret;
+	ret = vnc_io_start(s->io);
+	if (ret < 0)
+		vnc_stop(s);
+	return ret;
 }
 
 void vnc_stop(struct vnc_server *s)
@@ -670,9 +526,12 @@ void vnc_stop(struct vnc_server *s)
 		if (write(s->stop_efd, &one, sizeof(one)) < 0) {
 			/* Cannot fail for an eventfd below its maximum. */
 		}
+		/* The I/O thread still drains what libvncserver writes, so
+		 * the vnc thread cannot be waiting on a client here. */
 		thread_join(s->thread, NULL);
 		s->thread = NULL;
 	}
+	vnc_io_stop(s->io);
 	vnc_shutdown(s);
 	rfbScreenCleanup(s->screen);
 	s->screen = NULL;
@@ -684,6 +543,7 @@ void vnc_destroy(struct vnc_server *s)
 		return;
 	vnc_stop(s);
 	vnc_auth_destroy(s->auth);
+	vnc_io_destroy(s->io);
 	close(s->stop_efd);
 	free(s);
 }
@@ -695,13 +555,22 @@ const char *vnc_listen_address(const struct vnc_server *s)
 
 void vnc_get_stats(const struct vnc_server *s, struct vnc_stats *out)
 {
+	struct vnc_io_stats io;
+
 	*out = s->stats;
+	vnc_io_get_stats(s->io, &io);
+	out->clients_refused += io.refused_full;
+	out->clients_stalled += io.dropped_message + io.dropped_slow;
 }
 
 void vnc_print_stats(const struct vnc_server *s, FILE *out)
 {
-	const struct vnc_stats *st = &s->stats;
 	const struct vnc_input_stats *in = &s->input.stats;
+	struct vnc_stats all, *st = &all;
+	struct vnc_io_stats io;
+
+	vnc_get_stats(s, &all);
+	vnc_io_get_stats(s->io, &io);
 
 	fprintf(out, "stats: vnc: %s clients=%" PRIu64 " refused=%" PRIu64 " stalled=%" PRIu64
 		" updates=%" PRIu64 " rects=%" PRIu64 " bytes=%" PRIu64 " resizes=%" PRIu64 "\n",
@@ -715,6 +584,10 @@ void vnc_print_stats(const struct vnc_server *s, FILE *out)
 		" released_on_disconnect=%" PRIu64 " pointer=%" PRIu64 "\n", in->key_events,
 		in->ext_key_events, st->ext_key_acks, in->unknown_keysyms, in->bad_keycodes,
 		in->stray_releases, in->released_on_disconnect, in->pointer_events);
+	fprintf(out, "stats: vnc: io accepted=%" PRIu64 " handed_off=%" PRIu64 " refused_full=%"
+		PRIu64 " dropped_hello=%" PRIu64 " dropped_message=%" PRIu64 " dropped_slow=%"
+		PRIu64 "\n", io.accepted, io.handed_off, io.refused_full, io.dropped_hello,
+		io.dropped_message, io.dropped_slow);
 	if (s->auth)
 		vnc_auth_print_stats(s->auth, out);
 }

@@ -5,19 +5,23 @@
  * Threads: everything libvncserver does happens on one thread, "vnc", started
  * by thread_start() with STACK_VNC_BYTES; libvncserver runs in non-threaded
  * mode (we call rfbProcessEvents), so it never starts threads of its own.
+ * The sockets belong to a second thread, "vnc-io" (vnc/io.h): it accepts,
+ * handshakes and hands each client to the vnc thread as one end of a
+ * socketpair that carries only complete messages, and drains what
+ * libvncserver writes; libvncserver never waits for a client.
  * That thread alone touches the rfbScreen, the tracker and the per-client
  * state. Other threads only call vnc_stop() (an eventfd) and, once the thread
  * is joined, vnc_print_stats(); with a display share (--sdl) the window also
  * copies from the tracker's shadow, under the share's lock, which the vnc
  * thread holds while it refreshes (display/share.h).
  *
- * Each loop: poll() on the stop eventfd, the listening sockets and every
- * client socket, with a timeout that ends at the next refresh (display/schedule.h;
+ * Each loop: poll() on the stop eventfd, the I/O thread's new-client eventfd
+ * and every client's socketpair end, with a timeout that ends at the next refresh (display/schedule.h;
  * no timeout at all while no client is connected); then, when due,
- * tracker_refresh() → rfbMarkRectAsModified() / rfbNewFramebuffer(); then
- * clients whose next message is incomplete go on hold (vnc/gate.h) and
- * rfbProcessEvents(screen, 0) accepts, reads the others' messages and sends
- * updates (deferUpdateTime 0: the tracker already coalesces).
+ * tracker_refresh() → rfbMarkRectAsModified() / rfbNewFramebuffer(); new
+ * clients are refreshed for and given to rfbNewClient(); then
+ * rfbProcessEvents(screen, 0) reads messages and sends updates
+ * (deferUpdateTime 0: the tracker already coalesces).
  */
 #ifndef FBVM_VNC_H
 #define FBVM_VNC_H
@@ -37,19 +41,12 @@ struct vnc_server;
  * socket, encoder state (zlib/tight: a few hundred KiB) and send time. */
 #define VNC_MAX_CLIENTS 16
 
-/* How long a client may keep the server waiting. Reads: vnc/gate.h keeps
- * libvncserver from reading a message until it is complete and drops a
- * client that leaves one half sent this long; it is also libvncserver's
- * maxClientWait (default 20 s), which bounds what the gate cannot size
- * (messages over VNC_GATE_MAX_BYTES, WebSocket and TLS clients). Writes:
- * libvncserver retries them in blocking 5 s select() steps whatever
- * maxClientWait says, so each client socket gets TCP_USER_TIMEOUT of this
- * long: the kernel aborts a connection whose data stays unacknowledged (a
- * client that stopped reading) and the write fails; measured, the loop then
- * stalls about 1.5 s instead of 5 s. A real client sends whole messages in
- * one write and acknowledges within a round trip, so 1 s only cuts off
- * stalled or hostile ones — or a link losing packets for a second; raise it
- * for such links. */
+/* How long a client may keep its connection half done: its protocol
+ * version after connecting, or the rest of a message it has started
+ * (vnc/io.c closes it then). Nobody else waits meanwhile; this bounds what
+ * one client holds. A real client sends whole messages in one write, so 1 s
+ * only cuts off stalled or hostile ones, or a link losing packets for a
+ * second. Also libvncserver's maxClientWait, which nothing should reach. */
 #define VNC_MAX_CLIENT_WAIT_MS 1000
 
 struct vnc_config {
@@ -74,7 +71,8 @@ struct vnc_config {
 struct vnc_stats {
 	uint64_t clients_served;       /* connections accepted */
 	uint64_t clients_refused;      /* over VNC_MAX_CLIENTS */
-	uint64_t clients_stalled;      /* dropped: a message left half sent */
+	uint64_t clients_stalled;      /* dropped: a message refused or left half
+				        * sent, or updates left unread */
 	uint64_t updates_sent;         /* FramebufferUpdate messages, all clients */
 	uint64_t rects_sent;           /* rectangles in them */
 	uint64_t bytes_sent;
@@ -99,11 +97,10 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 /* Starts the "vnc" thread. 0 or a negative errno. */
 int vnc_start(struct vnc_server *s);
 
-/* Asks the vnc thread to stop and joins it: clients are disconnected (their
- * held keys released) and the sockets closed. Returns within one loop
- * iteration unless libvncserver is blocked on a client (at most
- * VNC_MAX_CLIENT_WAIT_MS, or 5 s for a write). Idempotent; a server never
- * started is fine. */
+/* Asks the vnc and vnc-io threads to stop and joins them: clients are
+ * disconnected (their held keys released) and the sockets closed. Returns
+ * within one loop iteration of each: neither waits for a client.
+ * Idempotent; a server never started is fine. */
 void vnc_stop(struct vnc_server *s);
 
 /* Stops the server if needed and frees it. NULL is fine. */
