@@ -311,13 +311,28 @@ static void start_key_job(struct control_server *s, struct control_client *c,
 }
 
 /* Plays the events that are due; returns when the next one is (0: none left). */
+static unsigned int key_backlog(struct control_server *s)
+{
+	const struct input_ops *ops = s->cfg.input.ops;
+
+	return ops && ops->key_backlog ? ops->key_backlog(s->cfg.input.opaque) : 0;
+}
+
 uint64_t control_play_keys(struct control_server *s, uint64_t now)
 {
 	while (s->jobs) {
 		struct key_job *job = s->jobs;
 
 		while (job->next_event < job->n && job->due_ms <= now) {
-			const struct key_event *e = &job->events[job->next_event++];
+			const struct key_event *e = &job->events[job->next_event];
+			/* The guest is behind: hold the next press (releases
+			 * always go; the keyboard keeps room for them). */
+			if (e->down && key_backlog(s) > CONTROL_KEY_BACKLOG_BYTES) {
+				s->stats.key_holds++;
+				job->due_ms = now + CONTROL_KEY_GAP_MS;
+				break;
+			}
+			job->next_event++;
 			if (s->cfg.input.ops && s->cfg.input.ops->key)
 				s->cfg.input.ops->key(s->cfg.input.opaque, e->qnum, e->down);
 			s->stats.key_events++;

@@ -11,7 +11,9 @@
  * byte per millisecond reaches the queue (two for a Shift combination,
  * which presses Shift and the key together): 100 characters take 200 ms,
  * and a guest that takes its interrupt within a millisecond never sees the
- * queue grow.
+ * queue grow. A slower guest (kbd-demo prints a serial line per byte) is
+ * waited for: while more than CONTROL_KEY_BACKLOG_BYTES are unread
+ * (input_ops.key_backlog), the next press is held.
  */
 #ifndef FBVM_CONTROL_KEYS_H
 #define FBVM_CONTROL_KEYS_H
@@ -21,6 +23,9 @@
 #include <stdint.h>
 
 #define CONTROL_KEY_GAP_MS 1
+/* Unread scan code bytes above which presses wait: a few keys' worth, far
+ * below the PS/2 queue's 256 bytes and its 32-byte reserve for releases. */
+#define CONTROL_KEY_BACKLOG_BYTES 16
 
 /* QMP's send-key default hold time, and our upper bound (a key held longer
  * would start the guest's autorepeat; QMP has no limit, 10 s is plenty). */

@@ -4,7 +4,6 @@
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 int byte_buf_append(struct byte_buf *b, const void *data, size_t n)
 {
@@ -85,8 +84,7 @@ int png_encode_xrgb(const uint8_t *pixels, uint32_t width, uint32_t height,
 	}
 	png_set_write_fn(png, &sink, png_sink_write, png_sink_flush);
 	png_set_compression_level(png, 1);
-	png_set_compression_strategy(png, Z_RLE);
-	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
 	png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
 		     PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
 	png_write_info(png, info);

@@ -759,7 +759,7 @@ void control_print_stats(const struct control_server *s, FILE *out)
 
 	fprintf(out, "stats: control: %s clients=%" PRIu64 " refused=%" PRIu64 " dropped=%" PRIu64
 		" commands=%" PRIu64 " errors=%" PRIu64 " long_lines=%" PRIu64 " key_events=%"
-		PRIu64 " events=%" PRIu64 " vnc_events_lost=%" PRIu64 "\n", s->path, st->clients,
-		st->refused, st->dropped, st->commands, st->errors, st->long_lines, st->key_events,
-		st->events, st->vnc_events_lost);
+		PRIu64 " key_holds=%" PRIu64 " events=%" PRIu64 " vnc_events_lost=%" PRIu64 "\n",
+		s->path, st->clients, st->refused, st->dropped, st->commands, st->errors,
+		st->long_lines, st->key_events, st->key_holds, st->events, st->vnc_events_lost);
 }

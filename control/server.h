@@ -65,6 +65,7 @@ struct control_stats {
 	uint64_t errors;           /* error replies */
 	uint64_t long_lines;       /* lines over CONTROL_LINE_MAX_BYTES */
 	uint64_t key_events;       /* sent to the input sink */
+	uint64_t key_holds;        /* presses held a millisecond: the guest was behind */
 	uint64_t events;           /* event lines broadcast */
 	uint64_t vnc_events_lost;  /* VNC notices over the queue's bound */
 };

@@ -490,9 +490,21 @@ void i8042_aux_doorbell(struct i8042 *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+static unsigned int i8042_key_backlog(void *opaque)
+{
+	struct i8042 *s = opaque;
+	unsigned int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = ps2_queue_count(&s->kbd.scancodes);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
 static const struct input_ops i8042_input_ops = {
 	.key = i8042_key,
 	.pointer = i8042_pointer,
+	.key_backlog = i8042_key_backlog,
 };
 
 struct input_sink i8042_input_sink(struct i8042 *s)

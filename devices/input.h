@@ -31,6 +31,11 @@ struct input_ops {
 	 * previous position as relative motion. */
 	void (*pointer_abs)(void *opaque, uint32_t x, uint32_t y, uint32_t width,
 			    uint32_t height, int wheel, unsigned int buttons);
+	/* Bytes of key scan codes queued for the guest and not read yet. A
+	 * frontend that types faster than a person (the control socket) holds
+	 * its next press while this is high, so a slow guest loses no keys.
+	 * May be NULL. */
+	unsigned int (*key_backlog)(void *opaque);
 };
 
 struct input_sink {

@@ -197,8 +197,16 @@ static void vmmouse_key(void *opaque, uint16_t qnum, bool down)
 	s->ps2.ops->key(s->ps2.opaque, qnum, down);
 }
 
+static unsigned int vmmouse_key_backlog(void *opaque)
+{
+	struct vmmouse *s = opaque;
+
+	return s->ps2.ops->key_backlog ? s->ps2.ops->key_backlog(s->ps2.opaque) : 0;
+}
+
 static const struct input_ops vmmouse_input_ops = {
 	.key = vmmouse_key,
+	.key_backlog = vmmouse_key_backlog,
 	.pointer = vmmouse_pointer,
 	.pointer_abs = vmmouse_pointer_abs,
 };

@@ -9,7 +9,9 @@
 # Environment: BENCH_RUNS (hello runs, 5), BENCH_FIRST_RUNS (5),
 # BENCH_VNC_RUNS (3), BENCH_SECONDS (anim run length, 4),
 # BENCH_STATIC_SECONDS (10), BENCH_SMALL_SECONDS (3), BENCH_LATENCY_N (100).
-# Then tools/bench_sdl.sh BUILD, when present, adds the SDL frontend's rows.
+# Then tools/bench_control.py BUILD adds the control socket's rows
+# (screendump, type, wait-screen; BENCH_CONTROL_RUNS, 30) and
+# tools/bench_sdl.sh BUILD, when present, the SDL frontend's.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-build}" && pwd)
@@ -40,6 +42,8 @@ if [ -e /sys/module/kvm_pvm ]; then
 	echo "Linux framebuffer console, start to first pixels: n/a on this host (kvm_pvm:" \
 		"guest ring 0 is emulated, a stock kernel cannot boot in useful time)"
 fi
+
+python3 "$TOP/tools/bench_control.py" "$BUILD" || status=1
 
 if [ -x "$TOP/tools/bench_sdl.sh" ]; then
 	"$TOP/tools/bench_sdl.sh" "$BUILD" || status=1
