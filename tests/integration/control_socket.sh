@@ -117,6 +117,20 @@ grep -q "^stats: control: .*refused=1 .*key_holds=[1-9]" "$tmp/kbd.err" || { gre
 grep -q "keys_dropped=0 " "$tmp/kbd.err" || { grep "keys_dropped" "$tmp/kbd.err"; fail "the PS/2 keyboard dropped keys"; }
 grep -E "^(stats: control|thread|control|vnc) " "$tmp/kbd.err"
 
+# Before the guest shows anything, screendump is an error, not a black picture.
+start_fbvm noscreen "$guest" "127.0.0.1:$port" --control "$sock" --cmdline "screen=0"
+wait_serial noscreen "kbd-demo: ready"
+"$FBVM" ctl "$sock" query-status | grep -q '"device":"none"' || fail "query-status without a display"
+set +e
+"$FBVM" ctl "$sock" screendump "$tmp/none.png" 2>"$tmp/none.err"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "no frame yet" "$tmp/none.err" && [ ! -e "$tmp/none.png" ] ||
+	{ cat "$tmp/none.err"; fail "screendump before the first frame: status $rc"; }
+"$FBVM" ctl "$sock" quit
+wait_exit
+echo "screendump before the first frame: $(cat "$tmp/none.err")"
+
 # A stale socket (its fbvm killed) is replaced; quit through fbvm ctl.
 start_fbvm stale "$guest" "127.0.0.1:$port" --control "$sock"
 kill -KILL "$fbvm_pid"; wait "$fbvm_pid" 2>/dev/null || true
