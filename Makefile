@@ -8,7 +8,7 @@ PKG_CONFIG ?= pkg-config
 VERSION := 0.1.0
 
 # Libraries fbvm links; tests add cmocka and libvncclient.
-FBVM_PKGS := zlib libvncserver sdl2 json-c libpng
+FBVM_PKGS := zlib libvncserver sdl2 json-c libpng nettle
 TEST_PKGS := cmocka
 
 WARN_FLAGS := -Wall -Wextra -Werror -Wframe-larger-than=8192 -Wvla -Walloca

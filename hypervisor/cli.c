@@ -65,9 +65,28 @@ int cli_parse_vnc(const char *text, struct run_config *cfg)
 	char *end;
 	int family;
 
+	unsigned long ws_port = 0;
+	char main_part[CLI_VNC_HOST_BYTES + 16];
+	const char *comma;
+
 	if (!strcmp(text, "none")) {
 		cfg->vnc_enabled = false;
 		return 0;
+	}
+	/* ADDR:PORT,websocket=PORT (QEMU's spelling): the WebSocket port. */
+	comma = strchr(text, ',');
+	if (comma) {
+		const char *w = comma + 1;
+		if (strncmp(w, "websocket=", 10) != 0 || !isdigit((unsigned char)w[10]))
+			return -EINVAL;
+		errno = 0;
+		ws_port = strtoul(w + 10, &end, 10);
+		if (errno || *end || ws_port == 0 || ws_port > 65535 ||
+		    (size_t)(comma - text) >= sizeof(main_part))
+			return -EINVAL;
+		memcpy(main_part, text, (size_t)(comma - text));
+		main_part[comma - text] = '\0';
+		text = main_part;
 	}
 	if (text[0] == '[') {
 		/* IPv6 addresses contain colons: brackets say where the port is. */
@@ -95,11 +114,12 @@ int cli_parse_vnc(const char *text, struct run_config *cfg)
 		return -EINVAL;
 	errno = 0;
 	port = strtoul(port_text, &end, 10);
-	if (errno || *end || port == 0 || port > 65535)
+	if (errno || *end || port == 0 || port > 65535 || port == ws_port)
 		return -EINVAL;
 	cfg->vnc_enabled = true;
 	memcpy(cfg->vnc_host, host, host_len + 1);
 	cfg->vnc_port = (uint16_t)port;
+	cfg->vnc_websocket_port = (uint16_t)ws_port;
 	return 0;
 }
 
@@ -173,7 +193,9 @@ void cli_print_help(const char *prog)
 	       "  --mem SIZE           guest RAM, 16M..64G (default 256M; bare number = MiB)\n"
 	       "  --serial MODE        COM1 goes to stdio (default), file:PATH or none\n"
 	       "  --vnc ADDR:PORT      VNC server address (default 127.0.0.1:5900);\n"
-	       "                       [ADDR]:PORT for IPv6, e.g. [::1]:5900; none for no server\n"
+	       "                       [ADDR]:PORT for IPv6, e.g. [::1]:5900; none for no server;\n"
+	       "                       ADDR:PORT,websocket=WSPORT also serves WebSocket (noVNC)\n"
+	       "                       clients on WSPORT\n"
 	       "  --vnc-password-file PATH  viewers must give the password on PATH's first\n"
 	       "                       line (VNC authentication: only its first 8 characters\n"
 	       "                       count); the file must be mode 0600 or 0400\n"
@@ -295,7 +317,8 @@ enum cli_action cli_parse(int argc, char **argv, struct run_config *cfg, char *e
 		case OPT_VNC:
 			if (cli_parse_vnc(arg, cfg) < 0) {
 				snprintf(err, err_len, "--vnc %s: must be ADDR:PORT with a numeric"
-					 " address ([ADDR]:PORT for IPv6), PORT 1..65535, or none",
+					 " address ([ADDR]:PORT for IPv6), PORT 1..65535, optionally"
+					 " ,websocket=PORT (another port), or none",
 					 arg);
 				return CLI_ERROR;
 			}

@@ -30,6 +30,7 @@ struct run_config {
 	bool vnc_enabled;              /* false for --vnc none */
 	char vnc_host[CLI_VNC_HOST_BYTES];  /* numeric IPv4 or IPv6 address */
 	uint16_t vnc_port;
+	uint16_t vnc_websocket_port;        /* ,websocket=PORT; 0: none */
 	const char *vnc_password_file; /* --vnc-password-file: NULL for none */
 	bool vnc_insecure;             /* --vnc-insecure: non-loopback without one */
 	enum boot_display display;     /* --display */

@@ -354,6 +354,7 @@ static int create_vnc(struct machine *m, char *err, size_t err_len)
 	const struct vnc_config vcfg = {
 		.host = m->cfg->vnc_host,
 		.port = m->cfg->vnc_port,
+		.websocket_port = m->cfg->vnc_websocket_port,
 		.desktop_name = "fbvm",
 		.share = m->share_ready ? &m->share : NULL,
 		.password_file = m->cfg->vnc_password_file,

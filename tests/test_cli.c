@@ -71,13 +71,17 @@ static void test_cli_run_defaults(void **state)
 
 static void test_cli_vnc_accepts_ipv4_ipv6_and_none(void **state)
 {
-	static const struct { const char *arg; const char *host; unsigned port; } cases[] = {
-		{ "127.0.0.1:5901", "127.0.0.1", 5901 },
-		{ "0.0.0.0:1", "0.0.0.0", 1 },
-		{ "192.168.1.20:65535", "192.168.1.20", 65535 },
-		{ "[::1]:5900", "::1", 5900 },
-		{ "[::]:6000", "::", 6000 },
-		{ "[fe80::1:2]:7000", "fe80::1:2", 7000 },
+	static const struct {
+		const char *arg; const char *host; unsigned port, ws;
+	} cases[] = {
+		{ "127.0.0.1:5901", "127.0.0.1", 5901, 0 },
+		{ "0.0.0.0:1", "0.0.0.0", 1, 0 },
+		{ "192.168.1.20:65535", "192.168.1.20", 65535, 0 },
+		{ "[::1]:5900", "::1", 5900, 0 },
+		{ "[::]:6000", "::", 6000, 0 },
+		{ "[fe80::1:2]:7000", "fe80::1:2", 7000, 0 },
+		{ "127.0.0.1:5900,websocket=5700", "127.0.0.1", 5900, 5700 },
+		{ "[::1]:5900,websocket=1", "::1", 5900, 1 },
 	};
 	struct run_config cfg;
 	char err[200];
@@ -89,6 +93,7 @@ static void test_cli_vnc_accepts_ipv4_ipv6_and_none(void **state)
 		assert_true(cfg.vnc_enabled);
 		assert_string_equal(cfg.vnc_host, cases[i].host);
 		assert_int_equal(cfg.vnc_port, cases[i].port);
+		assert_int_equal(cfg.vnc_websocket_port, cases[i].ws);
 	}
 	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc", "none",
 			       NULL), CLI_RUN);
@@ -162,6 +167,10 @@ static void test_cli_vnc_rejects_malformed_addresses(void **state)
 		"127.0.0.1:-1", "127.0.0.1: 5900", "::1:5900", "[::1]5900", "[::1]:", "[]:5900",
 		"[127.0.0.1]:5900", "localhost:5900", "256.0.0.1:5900", "[::1:5900", "NONE", "",
 		"127.0.0.1:99999999999999999999",
+		"127.0.0.1:5900,websocket=",            /* no port */
+		"127.0.0.1:5900,websocket=5900",        /* the RFB port itself */
+		"127.0.0.1:5900,websocket=70000",
+		"127.0.0.1:5900,http=5901",             /* not an option we have */
 		"[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0001]:5900",
 	};
 	(void)state;
@@ -171,7 +180,8 @@ static void test_cli_vnc_rejects_malformed_addresses(void **state)
 		assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--vnc",
 				       bad[i], NULL), CLI_ERROR);
 		snprintf(want, sizeof(want), "--vnc %s: must be ADDR:PORT with a numeric address"
-			 " ([ADDR]:PORT for IPv6), PORT 1..65535, or none", bad[i]);
+			 " ([ADDR]:PORT for IPv6), PORT 1..65535, optionally ,websocket=PORT"
+			 " (another port), or none", bad[i]);
 		assert_string_equal(err, want);
 	}
 }

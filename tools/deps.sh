@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="
 gcc make pkg-config python3 time
-libvncserver-dev libsdl2-dev zlib1g-dev libcmocka-dev libpng-dev libjson-c-dev
+libvncserver-dev libsdl2-dev zlib1g-dev libcmocka-dev libpng-dev libjson-c-dev nettle-dev
 qemu-system-x86 vncsnapshot netpbm tigervnc-viewer tigervnc-tools
 xvfb x11-apps xdotool
 man-db

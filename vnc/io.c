@@ -30,6 +30,7 @@
 #include "stack/thread.h"
 #include "vnc/gate.h"
 #include "vnc/vnc.h"
+#include "vnc/websocket.h"
 
 #define RFB_VERSION_BYTES 12
 /* What libvncserver 0.9.14 announces (rfbProtocolMajorVersion/Minor). */
@@ -46,11 +47,21 @@ static const char rfb_server_version[RFB_VERSION_BYTES + 1] = "RFB 003.008\n";
 #define IO_CHUNK_BYTES (64u * 1024)
 /* After EMFILE/ENFILE the listening socket stays readable: pause it. */
 #define IO_ACCEPT_PAUSE_MS 100
+/* Client bytes buffered before they are forwarded: a whole message of the
+ * longest kind plus what a WebSocket frame may add while it waits. */
+#define IO_IN_MAX_BYTES (2 * VNC_GATE_MAX_BYTES)
+/* A WebSocket client's undecoded bytes: one whole frame of the largest
+ * allowed payload (a frame larger than a message is refused). */
+#define IO_WS_FRAME_MAX_BYTES VNC_GATE_MAX_BYTES
+#define IO_WS_RAW_MAX_BYTES (IO_WS_FRAME_MAX_BYTES + WS_MAX_HEADER_BYTES)
+/* Bytes per server frame: a 16-bit length, a 4-byte header. */
+#define IO_WS_OUT_FRAME_BYTES 0xffffu
+
 /* Slots for clients handed off but not yet taken by the vnc thread; a
  * closed client's pair may still wait there, hence twice the clients. */
 #define IO_MAILBOX_SLOTS (2 * VNC_MAX_CLIENTS)
 
-enum io_watch_kind { WATCH_STOP, WATCH_LISTEN, WATCH_SOCK, WATCH_PAIR };
+enum io_watch_kind { WATCH_STOP, WATCH_LISTEN, WATCH_WS_LISTEN, WATCH_SOCK, WATCH_PAIR };
 
 struct io_conn;
 
@@ -69,6 +80,10 @@ struct io_bytes {
 struct io_conn {
 	struct io_conn *prev, *next;
 	bool live;
+	bool ws;                         /* came in on the WebSocket port */
+	bool ws_upgraded;                /* its HTTP upgrade is answered */
+	bool ws_fragmented;              /* inside a binary message's fragments */
+	struct io_bytes raw;             /* WebSocket bytes not yet decoded */
 	int sock, pair;                  /* pair: our end, -1 before handoff */
 	char addr[VNC_IO_ADDR_BYTES];
 	uint64_t deadline_ms;            /* hello, or an incomplete message; 0: none */
@@ -92,10 +107,10 @@ struct io_handoff {
 };
 
 struct vnc_io {
-	int listen_fd, epfd, stop_efd, handoff_efd;
+	int listen_fd, ws_listen_fd, epfd, stop_efd, handoff_efd;
 	bool auth;
 	struct thread *thread;
-	struct io_watch w_stop, w_listen;
+	struct io_watch w_stop, w_listen, w_ws_listen;
 	uint64_t accept_paused_until_ms;
 	struct io_list hello, live;
 	pthread_mutex_t lock;            /* the mailbox */
@@ -261,13 +276,13 @@ static void io_update_interest(struct vnc_io *io, struct io_conn *c)
 {
 	uint32_t sock = 0;
 
+	if (c->out.len)
+		sock |= EPOLLOUT;
 	if (!c->live) {
-		sock = EPOLLIN;
+		sock |= EPOLLIN;
 	} else {
-		if (c->in.len < VNC_GATE_MAX_BYTES)
+		if (c->ws ? c->raw.len < IO_WS_RAW_MAX_BYTES : c->in.len < VNC_GATE_MAX_BYTES)
 			sock |= EPOLLIN;
-		if (c->out.len)
-			sock |= EPOLLOUT;
 		io_watch(io, c->pair, &c->pair_events, EPOLLIN | (c->in_ready ? EPOLLOUT : 0),
 			 &c->w_pair);
 	}
@@ -286,13 +301,69 @@ static void io_close(struct vnc_io *io, struct io_conn *c)
 		close(c->pair);
 	io_bytes_free(&c->in);
 	io_bytes_free(&c->out);
+	io_bytes_free(&c->raw);
 	free(c);
+}
+
+/* Writes complete messages into the pair, as far as it takes them. */
+static bool io_forward(struct vnc_io *io, struct io_conn *c)
+{
+	ssize_t n;
+
+	(void)io;
+	while (c->in_ready) {
+		n = send(c->pair, c->in.data + c->in.head, c->in_ready, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		io_bytes_consume(&c->in, (size_t)n);
+		c->in_ready -= (size_t)n;
+	}
+	return true;
+}
+
+/* Finds the complete messages in c->in past in_ready. False: refused. */
+static bool io_scan_messages(struct vnc_io *io, struct io_conn *c, uint64_t now)
+{
+	for (;;) {
+		size_t have = c->in.len - c->in_ready;
+		const uint8_t *m = c->in.data + c->in.head + c->in_ready;
+		size_t need;
+
+		if (!have) {
+			c->deadline_ms = 0;
+			return true;
+		}
+		need = vnc_gate_message_bytes(c->gate.phase, m, have < VNC_GATE_PEEK_BYTES ? have :
+					      VNC_GATE_PEEK_BYTES);
+		if (need == 0) {
+			io->stats.dropped_message++;
+			if (have >= 8 && c->gate.phase == VNC_GATE_NORMAL)
+				log_ratelimited(LOG_WARN, "vnc", "client %s dropped: message type %u"
+						" refused (unknown, or over %u bytes)", c->addr, m[0],
+						VNC_GATE_MAX_BYTES);
+			else
+				log_ratelimited(LOG_WARN, "vnc", "client %s dropped: message type %u"
+						" refused", c->addr, m[0]);
+			return false;
+		}
+		if (need > have) {
+			if (!c->deadline_ms)
+				c->deadline_ms = now + VNC_MAX_CLIENT_WAIT_MS;
+			return true;
+		}
+		vnc_gate_passed(&c->gate, m);
+		c->in_ready += need;
+		c->deadline_ms = 0;
+	}
 }
 
 /* ---- hello ---- */
 
-static void io_accept(struct vnc_io *io, uint64_t now)
+static void io_accept(struct vnc_io *io, bool ws, uint64_t now)
 {
+	const int listen_fd = ws ? io->ws_listen_fd : io->listen_fd;
+	struct io_watch *w_listen = ws ? &io->w_ws_listen : &io->w_listen;
+
 	for (int i = 0; i < IO_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
 		socklen_t peer_len = sizeof(peer);
@@ -301,7 +372,7 @@ static void io_accept(struct vnc_io *io, uint64_t now)
 		int fd;
 
 		memset(&peer, 0, sizeof(peer));
-		fd = accept4(io->listen_fd, (struct sockaddr *)&peer, &peer_len,
+		fd = accept4(listen_fd, (struct sockaddr *)&peer, &peer_len,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
@@ -310,8 +381,8 @@ static void io_accept(struct vnc_io *io, uint64_t now)
 						" %u ms", strerror(errno), IO_ACCEPT_PAUSE_MS);
 				io->accept_paused_until_ms = now + IO_ACCEPT_PAUSE_MS;
 				ev.events = 0;
-				ev.data.ptr = &io->w_listen;
-				epoll_ctl(io->epfd, EPOLL_CTL_MOD, io->listen_fd, &ev);
+				ev.data.ptr = w_listen;
+				epoll_ctl(io->epfd, EPOLL_CTL_MOD, listen_fd, &ev);
 			}
 			return;   /* EAGAIN: all taken; others: that one is gone */
 		}
@@ -321,6 +392,7 @@ static void io_accept(struct vnc_io *io, uint64_t now)
 			continue;
 		}
 		io->stats.accepted++;
+		c->ws = ws;
 		c->sock = fd;
 		c->pair = -1;
 		io_format_addr(c->addr, sizeof(c->addr), &peer);
@@ -343,8 +415,9 @@ static void io_accept(struct vnc_io *io, uint64_t now)
 			io_close(io, old);
 		}
 		io_list_append(&io->hello, c);
-		/* A fresh socket's send buffer always has room for 12 bytes. */
-		if (send(fd, rfb_server_version, RFB_VERSION_BYTES, MSG_NOSIGNAL) !=
+		/* A fresh socket's send buffer always has room for 12 bytes.
+		 * A WebSocket client gets them after its upgrade. */
+		if (!ws && send(fd, rfb_server_version, RFB_VERSION_BYTES, MSG_NOSIGNAL) !=
 		    RFB_VERSION_BYTES) {
 			io_close(io, c);
 			continue;
@@ -481,122 +554,8 @@ static void io_hand_off(struct vnc_io *io, struct io_conn *c, unsigned int minor
 	c->deadline_ms = 0;
 	vnc_gate_start(&c->gate, minor, io->auth);
 	io->stats.handed_off++;
-}
-
-static void io_hello_readable(struct vnc_io *io, struct io_conn *c)
-{
-	unsigned int minor;
-	ssize_t n;
-
-	if (!io_bytes_reserve(&c->in, RFB_VERSION_BYTES, RFB_VERSION_BYTES)) {
-		io_close(io, c);
-		return;
-	}
-	/* Only the version: what follows is read once the client is live. */
-	n = recv(c->sock, c->in.data + c->in.head + c->in.len, RFB_VERSION_BYTES - c->in.len, 0);
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		log_ratelimited(LOG_DEBUG, "vnc", "client %s closed before its version", c->addr);
-		io_close(io, c);
-		return;
-	}
-	c->in.len += (size_t)n;
-	if (c->in.len < RFB_VERSION_BYTES)
-		return;
-	if (io_parse_version(c->in.data + c->in.head, &minor) < 0) {
-		io->stats.dropped_hello++;
-		log_ratelimited(LOG_WARN, "vnc", "client %s dropped: not an RFB %s", c->addr,
-				memcmp(c->in.data + c->in.head, "GET ", 4) == 0 ?
-				"client (an HTTP request: WebSocket clients use the websocket= port)" :
-				"3.x protocol version");
-		io_close(io, c);
-		return;
-	}
-	io_hand_off(io, c, minor);
-}
-
-/* ---- live clients ---- */
-
-/* Writes complete messages into the pair, as far as it takes them. */
-static bool io_forward(struct vnc_io *io, struct io_conn *c)
-{
-	ssize_t n;
-
-	(void)io;
-	while (c->in_ready) {
-		n = send(c->pair, c->in.data + c->in.head, c->in_ready, MSG_NOSIGNAL);
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR;
-		io_bytes_consume(&c->in, (size_t)n);
-		c->in_ready -= (size_t)n;
-	}
-	return true;
-}
-
-/* Finds the complete messages in c->in past in_ready. False: refused. */
-static bool io_scan_messages(struct vnc_io *io, struct io_conn *c, uint64_t now)
-{
-	for (;;) {
-		size_t have = c->in.len - c->in_ready;
-		const uint8_t *m = c->in.data + c->in.head + c->in_ready;
-		size_t need;
-
-		if (!have) {
-			c->deadline_ms = 0;
-			return true;
-		}
-		need = vnc_gate_message_bytes(c->gate.phase, m, have < VNC_GATE_PEEK_BYTES ? have :
-					      VNC_GATE_PEEK_BYTES);
-		if (need == 0) {
-			io->stats.dropped_message++;
-			if (have >= 8 && c->gate.phase == VNC_GATE_NORMAL)
-				log_ratelimited(LOG_WARN, "vnc", "client %s dropped: message type %u"
-						" refused (unknown, or over %u bytes)", c->addr, m[0],
-						VNC_GATE_MAX_BYTES);
-			else
-				log_ratelimited(LOG_WARN, "vnc", "client %s dropped: message type %u"
-						" refused", c->addr, m[0]);
-			return false;
-		}
-		if (need > have) {
-			if (!c->deadline_ms)
-				c->deadline_ms = now + VNC_MAX_CLIENT_WAIT_MS;
-			return true;
-		}
-		vnc_gate_passed(&c->gate, m);
-		c->in_ready += need;
-		c->deadline_ms = 0;
-	}
-}
-
-static void io_sock_readable(struct vnc_io *io, struct io_conn *c, uint32_t ev, uint64_t now)
-{
-	size_t room = VNC_GATE_MAX_BYTES - c->in.len;
-	ssize_t n;
-
-	if (!room) {
-		/* Reported whatever the interest: gone while its input waits. */
-		if (ev & (EPOLLHUP | EPOLLERR))
-			io_close(io, c);
-		return;
-	}
-	if (room > IO_CHUNK_BYTES)
-		room = IO_CHUNK_BYTES;
-	if (!io_bytes_reserve(&c->in, room, VNC_GATE_MAX_BYTES)) {
-		log_ratelimited(LOG_WARN, "vnc", "client %s dropped: out of memory", c->addr);
-		io_close(io, c);
-		return;
-	}
-	n = recv(c->sock, c->in.data + c->in.head + c->in.len, room, 0);
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		io_close(io, c);   /* libvncserver logs the disconnect */
-		return;
-	}
-	c->in.len += (size_t)n;
-	if (!io_scan_messages(io, c, now) || !io_forward(io, c)) {
+	/* A WebSocket client's frame may have carried more than the version. */
+	if (!io_scan_messages(io, c, log_now_ms()) || !io_forward(io, c)) {
 		io_close(io, c);
 		return;
 	}
@@ -616,22 +575,225 @@ static bool io_send_out(struct io_conn *c)
 	return true;
 }
 
+/* Reads what c sent into b (at most `max` queued); 1: read some, 0: nothing
+ * now, -1: closed or failed. */
+static int io_read(struct io_conn *c, struct io_bytes *b, size_t max)
+{
+	size_t room = max - b->len;
+	ssize_t n;
+
+	if (room > IO_CHUNK_BYTES)
+		room = IO_CHUNK_BYTES;
+	if (!room)
+		return 0;
+	if (!io_bytes_reserve(b, room, max))
+		return -1;
+	n = recv(c->sock, b->data + b->head + b->len, room, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	b->len += (size_t)n;
+	return 1;
+}
+
+/* Queues a server frame for c (pongs, close). False: no room. */
+static bool io_ws_queue(struct io_conn *c, enum ws_opcode op, const uint8_t *p, size_t n)
+{
+	uint8_t hdr[WS_MAX_HEADER_BYTES];
+	size_t h = ws_frame_header(hdr, op, n);
+
+	if (!io_bytes_reserve(&c->out, h + n, VNC_IO_QUEUE_MAX_BYTES))
+		return false;
+	memcpy(c->out.data + c->out.head + c->out.len, hdr, h);
+	memcpy(c->out.data + c->out.head + c->out.len + h, p, n);
+	c->out.len += h + n;
+	return true;
+}
+
+/* Decodes c's complete WebSocket frames into c->in as far as it has room.
+ * False: close c (logged where the client did wrong). */
+static bool io_ws_decode(struct vnc_io *io, struct io_conn *c)
+{
+	for (;;) {
+		uint8_t *b = c->raw.data + c->raw.head;
+		struct ws_frame f;
+		size_t total;
+		int r = ws_parse_frame_header(b, c->raw.len, IO_WS_FRAME_MAX_BYTES, &f);
+
+		if (r == -EAGAIN)
+			return true;
+		if (r < 0) {
+			io->stats.dropped_message++;
+			log_ratelimited(LOG_WARN, "vnc", "client %s dropped: %s WebSocket frame",
+					c->addr, r == -E2BIG ? "an oversize" : "a malformed");
+			return false;
+		}
+		total = f.header_bytes + (size_t)f.payload_bytes;
+		if (c->raw.len < total)
+			return true;
+		switch (f.opcode) {
+		case WS_OP_CONTINUATION:
+		case WS_OP_BINARY:
+			if ((f.opcode == WS_OP_CONTINUATION) != c->ws_fragmented) {
+				log_ratelimited(LOG_WARN, "vnc", "client %s dropped: WebSocket"
+						" fragments out of order", c->addr);
+				return false;
+			}
+			if (c->in.len + f.payload_bytes > IO_IN_MAX_BYTES)
+				return true;   /* wait until the pair takes more */
+			if (!io_bytes_reserve(&c->in, (size_t)f.payload_bytes, IO_IN_MAX_BYTES))
+				return false;
+			memcpy(c->in.data + c->in.head + c->in.len, b + f.header_bytes,
+			       (size_t)f.payload_bytes);
+			ws_unmask(c->in.data + c->in.head + c->in.len, (size_t)f.payload_bytes,
+				  f.mask, 0);
+			c->in.len += (size_t)f.payload_bytes;
+			c->ws_fragmented = !f.fin;
+			break;
+		case WS_OP_TEXT:
+			log_ratelimited(LOG_WARN, "vnc", "client %s dropped: WebSocket text frames"
+					" (only binary RFB is served)", c->addr);
+			return false;
+		case WS_OP_PING:
+			ws_unmask(b + f.header_bytes, (size_t)f.payload_bytes, f.mask, 0);
+			if (!io_ws_queue(c, WS_OP_PONG, b + f.header_bytes, (size_t)f.payload_bytes))
+				return false;
+			break;
+		case WS_OP_PONG:
+			break;
+		case WS_OP_CLOSE: {
+			/* Answer it (best effort, the connection ends now). */
+			uint8_t hdr[2];
+			size_t h = ws_frame_header(hdr, WS_OP_CLOSE, 0);
+			if (io_send_out(c))
+				send(c->sock, hdr, h, MSG_NOSIGNAL | MSG_DONTWAIT);
+			return false;
+		}
+		}
+		io_bytes_consume(&c->raw, total);
+	}
+}
+
+/* A WebSocket client before its handoff: the upgrade, then frames until
+ * the RFB version is in c->in. */
+static bool io_ws_hello(struct vnc_io *io, struct io_conn *c)
+{
+	if (io_read(c, &c->raw, c->ws_upgraded ? IO_WS_RAW_MAX_BYTES : WS_MAX_REQUEST_BYTES) < 0)
+		return false;
+	if (!c->ws_upgraded) {
+		char resp[WS_MAX_RESPONSE_BYTES];
+		uint8_t version[2 + RFB_VERSION_BYTES];
+		size_t req_bytes = 0;
+		int n = ws_answer_upgrade((const char *)c->raw.data + c->raw.head, c->raw.len, resp,
+					  &req_bytes);
+		if (n == -EAGAIN)
+			return true;
+		if (n < 0) {
+			io->stats.dropped_hello++;
+			log_ratelimited(LOG_WARN, "vnc", "client %s dropped: not a WebSocket"
+					" upgrade request", c->addr);
+			return false;
+		}
+		io_bytes_consume(&c->raw, req_bytes);
+		ws_frame_header(version, WS_OP_BINARY, RFB_VERSION_BYTES);
+		memcpy(version + 2, rfb_server_version, RFB_VERSION_BYTES);
+		/* A fresh socket takes a few hundred bytes at once. */
+		if (send(c->sock, resp, (size_t)n, MSG_NOSIGNAL) != n ||
+		    send(c->sock, version, sizeof(version), MSG_NOSIGNAL) != (ssize_t)sizeof(version))
+			return false;
+		c->ws_upgraded = true;
+	}
+	return io_ws_decode(io, c);
+}
+
+static void io_hello_readable(struct vnc_io *io, struct io_conn *c)
+{
+	unsigned int minor;
+	ssize_t n;
+
+	if (c->ws) {
+		if (!io_ws_hello(io, c)) {
+			io_close(io, c);
+			return;
+		}
+		io_update_interest(io, c);
+		if (c->in.len < RFB_VERSION_BYTES)
+			return;
+	} else {
+		if (!io_bytes_reserve(&c->in, RFB_VERSION_BYTES, RFB_VERSION_BYTES)) {
+			io_close(io, c);
+			return;
+		}
+		/* Only the version: what follows is read once the client is live. */
+		n = recv(c->sock, c->in.data + c->in.head + c->in.len,
+			 RFB_VERSION_BYTES - c->in.len, 0);
+		if (n <= 0) {
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return;
+			log_ratelimited(LOG_DEBUG, "vnc", "client %s closed before its version",
+					c->addr);
+			io_close(io, c);
+			return;
+		}
+		c->in.len += (size_t)n;
+		if (c->in.len < RFB_VERSION_BYTES)
+			return;
+	}
+	if (io_parse_version(c->in.data + c->in.head, &minor) < 0) {
+		io->stats.dropped_hello++;
+		log_ratelimited(LOG_WARN, "vnc", "client %s dropped: not an RFB %s", c->addr,
+				memcmp(c->in.data + c->in.head, "GET ", 4) == 0 ?
+				"client (an HTTP request: WebSocket clients use the websocket= port)" :
+				"3.x protocol version");
+		io_close(io, c);
+		return;
+	}
+	io_hand_off(io, c, minor);
+}
+
+/* ---- live clients ---- */
+
+static void io_sock_readable(struct vnc_io *io, struct io_conn *c, uint32_t ev, uint64_t now)
+{
+	int r = c->ws ? io_read(c, &c->raw, IO_WS_RAW_MAX_BYTES) :
+		io_read(c, &c->in, VNC_GATE_MAX_BYTES);
+
+	/* Gone (libvncserver logs the disconnect), or reported whatever the
+	 * interest: gone while its input waits for room. */
+	if (r < 0 || (r == 0 && (ev & (EPOLLHUP | EPOLLERR)) &&
+		      (c->ws ? c->raw.len >= IO_WS_RAW_MAX_BYTES : c->in.len >= VNC_GATE_MAX_BYTES))) {
+		io_close(io, c);
+		return;
+	}
+	if ((c->ws && !io_ws_decode(io, c)) || !io_scan_messages(io, c, now) ||
+	    !io_forward(io, c)) {
+		io_close(io, c);
+		return;
+	}
+	io_update_interest(io, c);
+}
+
 static void io_pair_readable(struct vnc_io *io, struct io_conn *c)
 {
 	size_t total = 0;
 	bool closed = false;
 
 	while (total < IO_DRAIN_BATCH_BYTES) {
+		/* WebSocket: room for a frame header in front of the bytes. */
+		const size_t hdr = c->ws ? 4 : 0;
+		uint8_t *dst;
 		ssize_t n;
 
-		if (!io_bytes_reserve(&c->out, IO_CHUNK_BYTES, VNC_IO_QUEUE_MAX_BYTES)) {
+		if (!io_bytes_reserve(&c->out, IO_CHUNK_BYTES + hdr, VNC_IO_QUEUE_MAX_BYTES)) {
 			io->stats.dropped_slow++;
 			log_ratelimited(LOG_WARN, "vnc", "client %s dropped: %zu bytes of updates"
 					" unread", c->addr, c->out.len);
 			io_close(io, c);
 			return;
 		}
-		n = recv(c->pair, c->out.data + c->out.head + c->out.len, IO_CHUNK_BYTES, 0);
+		dst = c->out.data + c->out.head + c->out.len;
+		n = recv(c->pair, dst + hdr, c->ws ? IO_WS_OUT_FRAME_BYTES : IO_CHUNK_BYTES, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n <= 0) {
@@ -639,14 +801,25 @@ static void io_pair_readable(struct vnc_io *io, struct io_conn *c)
 			break;
 		}
 		total += (size_t)n;
-		c->out.len += (size_t)n;
 		if (c->skip_out) {
 			/* libvncserver's first bytes, its version: ours went out
-			 * at accept. Nothing was queued before them. */
-			size_t skip = c->skip_out < c->out.len ? c->skip_out : c->out.len;
-			io_bytes_consume(&c->out, skip);
+			 * at the start. */
+			size_t skip = c->skip_out < (size_t)n ? c->skip_out : (size_t)n;
+			memmove(dst + hdr, dst + hdr + skip, (size_t)n - skip);
+			n -= (ssize_t)skip;
 			c->skip_out -= skip;
+			if (!n)
+				continue;
 		}
+		if (c->ws) {
+			uint8_t h[WS_MAX_HEADER_BYTES];
+			size_t hl = ws_frame_header(h, WS_OP_BINARY, (uint64_t)n);
+			if (hl < hdr)
+				memmove(dst + hl, dst + hdr, (size_t)n);
+			memcpy(dst, h, hl);
+			c->out.len += hl;
+		}
+		c->out.len += (size_t)n;
 	}
 	if (!io_send_out(c) || closed) {
 		/* libvncserver closed the client: what it said last (a refusal
@@ -662,12 +835,21 @@ static void io_event(struct vnc_io *io, struct io_watch *w, uint32_t ev, uint64_
 	struct io_conn *c = w->conn;
 
 	if (w->kind == WATCH_SOCK && !c->live) {
-		io_hello_readable(io, c);
+		if ((ev & EPOLLOUT) && !io_send_out(c)) {
+			io_close(io, c);
+			return;
+		}
+		if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			io_hello_readable(io, c);
+		else
+			io_update_interest(io, c);
 		return;
 	}
 	if (w->kind == WATCH_PAIR) {
 		if (ev & EPOLLOUT) {
-			if (!io_forward(io, c)) {
+			/* Room in the pair: frames that waited for it, too. */
+			if (!io_forward(io, c) || (c->ws && (!io_ws_decode(io, c) ||
+			    !io_scan_messages(io, c, now) || !io_forward(io, c)))) {
 				io_close(io, c);
 				return;
 			}
@@ -721,6 +903,10 @@ static int io_deadlines(struct vnc_io *io, uint64_t now)
 			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &io->w_listen };
 			io->accept_paused_until_ms = 0;
 			epoll_ctl(io->epfd, EPOLL_CTL_MOD, io->listen_fd, &ev);
+			if (io->ws_listen_fd >= 0) {
+				ev.data.ptr = &io->w_ws_listen;
+				epoll_ctl(io->epfd, EPOLL_CTL_MOD, io->ws_listen_fd, &ev);
+			}
 		} else if (io->accept_paused_until_ms < next) {
 			next = io->accept_paused_until_ms;
 		}
@@ -754,8 +940,8 @@ static void *io_thread_main(void *arg)
 			struct io_watch *w = evs[i].data.ptr;
 			if (!w)
 				continue;   /* its connection was closed meanwhile */
-			if (w->kind == WATCH_LISTEN)
-				io_accept(io, now);
+			if (w->kind == WATCH_LISTEN || w->kind == WATCH_WS_LISTEN)
+				io_accept(io, w->kind == WATCH_WS_LISTEN, now);
 			else
 				io_event(io, w, evs[i].events, now);
 		}
@@ -766,7 +952,7 @@ static void *io_thread_main(void *arg)
 
 /* ---- lifecycle ---- */
 
-int vnc_io_create(struct vnc_io **out, int listen_fd, bool auth)
+int vnc_io_create(struct vnc_io **out, int listen_fd, int ws_listen_fd, bool auth)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct vnc_io *io;
@@ -776,9 +962,12 @@ int vnc_io_create(struct vnc_io **out, int listen_fd, bool auth)
 	io = calloc(1, sizeof(*io));
 	if (!io) {
 		close(listen_fd);
+		if (ws_listen_fd >= 0)
+			close(ws_listen_fd);
 		return -ENOMEM;
 	}
 	io->listen_fd = listen_fd;
+	io->ws_listen_fd = ws_listen_fd;
 	io->auth = auth;
 	io->epfd = epoll_create1(EPOLL_CLOEXEC);
 	io->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -786,6 +975,7 @@ int vnc_io_create(struct vnc_io **out, int listen_fd, bool auth)
 	pthread_mutex_init(&io->lock, NULL);
 	io->w_stop = (struct io_watch){ WATCH_STOP, NULL };
 	io->w_listen = (struct io_watch){ WATCH_LISTEN, NULL };
+	io->w_ws_listen = (struct io_watch){ WATCH_WS_LISTEN, NULL };
 	if (io->epfd < 0 || io->stop_efd < 0 || io->handoff_efd < 0)
 		goto fail;
 	ev.data.ptr = &io->w_stop;
@@ -793,6 +983,9 @@ int vnc_io_create(struct vnc_io **out, int listen_fd, bool auth)
 		goto fail;
 	ev.data.ptr = &io->w_listen;
 	if (epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->listen_fd, &ev) < 0)
+		goto fail;
+	ev.data.ptr = &io->w_ws_listen;
+	if (io->ws_listen_fd >= 0 && epoll_ctl(io->epfd, EPOLL_CTL_ADD, io->ws_listen_fd, &ev) < 0)
 		goto fail;
 	*out = io;
 	return 0;
@@ -841,6 +1034,8 @@ void vnc_io_destroy(struct vnc_io *io)
 		close(fd);
 	if (io->listen_fd >= 0)
 		close(io->listen_fd);
+	if (io->ws_listen_fd >= 0)
+		close(io->ws_listen_fd);
 	if (io->epfd >= 0)
 		close(io->epfd);
 	if (io->stop_efd >= 0)

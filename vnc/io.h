@@ -9,6 +9,9 @@
  * accept), and gives libvncserver one end of a socketpair per client, fed
  * only with complete messages:
  *
+ *  - WebSocket clients (their own port, vnc/websocket.h) first get their
+ *    HTTP upgrade answered; from then on everything below happens on the
+ *    RFB stream inside their binary frames.
  *  - Hello: the I/O thread sends the server's ProtocolVersion at once and
  *    waits (at most VNC_MAX_CLIENT_WAIT_MS) for the client's 12 bytes. A
  *    client that is not RFB, or is over VNC_MAX_CLIENTS, is told why in RFB
@@ -74,10 +77,11 @@ struct vnc_io_stats {
  */
 int vnc_io_listen(int family, const char *host, uint16_t port);
 
-/* Creates the I/O side for listen_fd (which it then owns, also on
- * failure). auth: the server asks for VNC authentication (RFB 3.3 clients
- * then send a response without choosing a type). 0 or a negative errno. */
-int vnc_io_create(struct vnc_io **out, int listen_fd, bool auth);
+/* Creates the I/O side for listen_fd and ws_listen_fd (WebSocket clients;
+ * -1: none), which it then owns, also on failure. auth: the server asks
+ * for VNC authentication (RFB 3.3 clients then send a response without
+ * choosing a type). 0 or a negative errno. */
+int vnc_io_create(struct vnc_io **out, int listen_fd, int ws_listen_fd, bool auth);
 
 /* Changes what vnc_io_create's auth said; before vnc_io_start only. */
 void vnc_io_set_auth(struct vnc_io *io, bool auth);

@@ -392,7 +392,7 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 	struct in_addr addr4;
 	int family, argc = 0, ret;
 	struct vnc_server *s;
-	int listen_fd;
+	int listen_fd, ws_fd;
 
 	*out = NULL;
 	if (inet_pton(AF_INET, cfg->host, &addr4) == 1) {
@@ -473,13 +473,22 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 	rfbInitServer(s->screen);
 	vnc_rfblog_set_quiet(false);
 	listen_fd = vnc_io_listen(family, cfg->host, cfg->port);
-	ret = listen_fd < 0 ? listen_fd : vnc_io_create(&s->io, listen_fd, false);
-	if (ret < 0) {
-		if (listen_fd < 0)
-			snprintf(err, err_len, "--vnc %s: cannot listen: %s", s->listen_addr,
-				 strerror(-ret));
-		else
+	ws_fd = listen_fd >= 0 && cfg->websocket_port ?
+		vnc_io_listen(family, cfg->host, cfg->websocket_port) : -1;
+	if (listen_fd < 0) {
+		ret = listen_fd;
+		snprintf(err, err_len, "--vnc %s: cannot listen: %s", s->listen_addr, strerror(-ret));
+	} else if (ws_fd < 0 && cfg->websocket_port) {
+		ret = ws_fd;
+		close(listen_fd);
+		snprintf(err, err_len, "--vnc %s,websocket=%u: cannot listen on %u: %s",
+			 s->listen_addr, cfg->websocket_port, cfg->websocket_port, strerror(-ret));
+	} else {
+		ret = vnc_io_create(&s->io, listen_fd, ws_fd, false);
+		if (ret < 0)
 			snprintf(err, err_len, "vnc: %s", strerror(-ret));
+	}
+	if (ret < 0) {
 		rfbShutdownServer(s->screen, FALSE);
 		rfbScreenCleanup(s->screen);
 		vnc_auth_destroy(s->auth);
@@ -492,6 +501,9 @@ int vnc_create(struct vnc_server **out, const struct vnc_config *cfg, struct tra
 	else
 		log_info("vnc", "listening on %s: reachable from other hosts%s", s->listen_addr,
 			 s->auth ? ", VNC password required" : "");
+	if (cfg->websocket_port)
+		log_info("vnc", "WebSocket clients (noVNC) on %s%s%s:%u", family == AF_INET6 ? "[" : "",
+			 cfg->host, family == AF_INET6 ? "]" : "", cfg->websocket_port);
 	if (!s->auth && !vnc_is_loopback(family, family == AF_INET ? (const void *)&addr4 :
 					 (const void *)&addr6))
 		log_warn("vnc", "no password (--vnc-insecure): anyone who reaches %s controls"

@@ -52,6 +52,9 @@ struct vnc_server;
 struct vnc_config {
 	const char *host;      /* numeric IPv4 or IPv6 address to listen on */
 	uint16_t port;
+	/* Nonzero: WebSocket clients (noVNC) on this port of the same host
+	 * (QEMU's --vnc ...,websocket=PORT); vnc/websocket.h. */
+	uint16_t websocket_port;
 	const char *desktop_name;
 	/* Optional (--sdl): another frontend reads the tracker's changes. The
 	 * vnc thread then refreshes through display_share_refresh(), also while
