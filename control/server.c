@@ -475,6 +475,14 @@ static void *control_thread_main(void *arg)
 	int vm_stop_fd = vm_stop_eventfd();
 
 	refresh_schedule_reset(&s->schedule, log_now_ms());
+	{
+		/* RESIZE compares with the geometry the shadow had at start. */
+		struct display_share_info info;
+		display_share_get_info(s->cfg.share, &info);
+		s->last_width = info.width;
+		s->last_height = info.height;
+		s->dimensions_known = true;
+	}
 	for (;;) {
 		uint64_t now = log_now_ms();
 		uint64_t keys_due = control_play_keys(s, now);

@@ -206,9 +206,10 @@ bool display_share_take_activity(struct display_share *s)
 void display_share_set_watch(struct display_share *s, bool listen, bool fast)
 {
 	unsigned int was_fast = __atomic_exchange_n(&s->fast, fast, __ATOMIC_ACQ_REL);
+	unsigned int was_listening = __atomic_exchange_n(&s->listen, listen, __ATOMIC_ACQ_REL);
 
-	__atomic_store_n(&s->listen, listen, __ATOMIC_RELEASE);
-	if (fast && !was_fast)
+	/* A refresher with nothing to do sleeps without a timeout: wake it. */
+	if ((fast && !was_fast) || (listen && !was_listening))
 		efd_signal(s->activity_efd);
 }
 

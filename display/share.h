@@ -132,7 +132,7 @@ int display_share_activity_fd(const struct display_share *s);
 bool display_share_take_activity(struct display_share *s);
 
 /* Watcher: listen (refreshes should run and be reported on watch_fd), fast
- * (refresh every REFRESH_MIN_MS). Turning fast on pokes the refresher
+ * (refresh every REFRESH_MIN_MS). Turning either on pokes the refresher
  * through activity_fd. Any thread. */
 void display_share_set_watch(struct display_share *s, bool listen, bool fast);
 

@@ -5,7 +5,8 @@
  * the guest's writes). Checks what the reader is told (rects accumulated
  * between takes, merged when there are too many, a resize replacing them),
  * the edge-triggered notify fd, the activity fd, the geometry check of the
- * shadow lock, and that a reader copying the changed rects while another
+ * shadow lock, the watchers' wake-ups and counters (the control socket),
+ * and that a reader copying the changed rects while another
  * thread refreshes ends with exactly the guest's picture.
  */
 #include <errno.h>
@@ -286,6 +287,64 @@ static void test_display_share_activity_reaches_the_refresher_once(void **state)
 	assert_false(fd_readable(display_share_activity_fd(&f->share)));
 }
 
+/* ---- watchers (the control socket) ---- */
+
+static void test_display_share_watch_wakes_the_refresher_and_counts_refreshes(void **state)
+{
+	struct fixture *f = make_fixture(false);
+	struct display_share_info info;
+	const uint8_t *shadow;
+
+	(void)state;
+	/* Nobody reads: the refresher has no reason to run. */
+	assert_false(display_share_refresh_wanted(&f->share));
+	display_share_set_watch(&f->share, true, false);
+	assert_true(display_share_refresh_wanted(&f->share));
+	assert_false(display_share_fast_wanted(&f->share));
+	/* Listening wakes a refresher sleeping without a timeout, once. */
+	assert_true(display_share_take_activity(&f->share));
+	display_share_set_watch(&f->share, true, false);
+	assert_false(display_share_take_activity(&f->share));
+	display_share_set_watch(&f->share, true, true);
+	assert_true(display_share_fast_wanted(&f->share));
+	assert_true(display_share_take_activity(&f->share));
+
+	display_share_get_info(&f->share, &info);
+	assert_false(info.have_frame);
+	assert_int_equal(info.refreshes, 0);
+	publish(f, FB_W, FB_H);
+	assert_int_equal(refresh(f), TRACKER_RESIZED);
+	assert_true(fd_readable(display_share_watch_fd(&f->share)));
+	read_efd(display_share_watch_fd(&f->share));
+	display_share_get_info(&f->share, &info);
+	assert_true(info.have_frame);
+	assert_int_equal(info.refreshes, 1);
+	assert_int_equal(info.changes, 1);
+	assert_int_equal(info.width, FB_W);
+	assert_int_equal(info.height, FB_H);
+	assert_true(info.last_refresh_ms > 0);
+
+	/* A refresh that finds nothing still counts and still wakes. */
+	assert_int_equal(refresh(f), TRACKER_UNCHANGED);
+	assert_true(fd_readable(display_share_watch_fd(&f->share)));
+	read_efd(display_share_watch_fd(&f->share));
+	put_pixel(f, FB_W, 7, 9, 0x123456);
+	assert_int_equal(refresh(f), TRACKER_UPDATED);
+	shadow = display_share_lock_current(&f->share, &info);
+	assert_int_equal(info.refreshes, 3);
+	assert_int_equal(info.changes, 2);
+	assert_int_equal(((const uint32_t *)shadow)[9 * FB_W + 7] & 0xffffff, 0x123456);
+	display_share_unlock_shadow(&f->share);
+
+	/* Nobody watching: no wake-ups. */
+	read_efd(display_share_watch_fd(&f->share));
+	display_share_set_watch(&f->share, false, false);
+	assert_false(display_share_refresh_wanted(&f->share));
+	assert_int_equal(refresh(f), TRACKER_UNCHANGED);
+	assert_false(fd_readable(display_share_watch_fd(&f->share)));
+	teardown((void **)&f);
+}
+
 /* ---- a refresher thread and a reader, at the same time ---- */
 
 #define RACE_ROUNDS 3000
@@ -365,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_display_share_without_notify_has_no_fd),
 		T(test_display_share_lock_refuses_a_stale_geometry),
 		T(test_display_share_activity_reaches_the_refresher_once),
+		cmocka_unit_test(test_display_share_watch_wakes_the_refresher_and_counts_refreshes),
 		T(test_display_share_reader_converges_while_another_thread_refreshes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

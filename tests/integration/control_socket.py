@@ -9,6 +9,7 @@
 # client's frame, events, the bad-input table, pipelining, a client that
 # never reads, the client limit, a too-long line. PHASE "reset":
 # system_reset and the RESET/STOP events. PHASE "quit": quit and STOP.
+# PHASE "resize" (guest: vga-demo switching modes): the RESIZE event.
 import base64, json, os, re, select, socket, struct, subprocess, sys, threading, time, zlib
 
 sock_path, serial_path, vncprobe, vnc_addr, tmp, phase = sys.argv[1:7]
@@ -386,4 +387,22 @@ def quit_vm():
     print('quit: STOP %s' % json.dumps(e['data']))
 
 
-{'drive': drive, 'reset': reset, 'quit': quit_vm}[phase]()
+def resize():
+    """vga-demo switches 640x480 -> 800x600: a RESIZE event, and the std VGA
+    in query-status."""
+    c = Client()
+    e = c.wait_event('RESIZE', secs=20)
+    if (e['data']['width'], e['data']['height']) != (800, 600):
+        fail('RESIZE: %r' % e)
+    st = c.ok('query-status')['display']
+    if (st['device'], st['width'], st['height']) != ('vga', 800, 600):
+        fail('query-status after the mode switch: %r' % st)
+    shot = c.ok('screendump')
+    if (shot['width'], shot['height']) != (800, 600):
+        fail('screendump after the mode switch: %r' % shot)
+    print('RESIZE event %s; query-status display %s; screendump 800x600'
+          % (json.dumps(e['data']), json.dumps(st)))
+    c.ok('quit')
+
+
+{'drive': drive, 'reset': reset, 'quit': quit_vm, 'resize': resize}[phase]()

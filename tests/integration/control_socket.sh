@@ -131,6 +131,14 @@ set -e
 wait_exit
 echo "screendump before the first frame: $(cat "$tmp/none.err")"
 
+# A mode switch (vga-demo: 640x480, then 800x600 on the std VGA): RESIZE.
+start_fbvm resize "$GUESTS/vga-demo.elf" "127.0.0.1:$port" --control "$sock" \
+	--cmdline "modes=640x480,800x600 hold_ms=1000 frames=2 hold"
+python3 "$(dirname "$0")/control_socket.py" "$sock" "$tmp/resize.serial" "$BUILD/tools/vncprobe" \
+	"127.0.0.1:$port" "$tmp" resize || { cat "$tmp/resize.err"; fail "RESIZE"; }
+wait_exit
+[ "$rc" -eq 0 ] || fail "status $rc after quit, want 0"
+
 # A stale socket (its fbvm killed) is replaced; quit through fbvm ctl.
 start_fbvm stale "$guest" "127.0.0.1:$port" --control "$sock"
 kill -KILL "$fbvm_pid"; wait "$fbvm_pid" 2>/dev/null || true
