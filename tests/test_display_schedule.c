@@ -75,7 +75,7 @@ static void test_refresh_schedule_input_shortens_a_long_wait(void **state)
 	s.interval_ms = REFRESH_MAX_MS;
 	s.next_ms = 5000;
 	refresh_schedule_activity(&s, 2500);
-	assert_int_equal(refresh_schedule_wait_ms(&s, 2500), REFRESH_MIN_MS);
+	assert_int_equal(refresh_schedule_wait_ms(&s, 2500), REFRESH_BURST_STEP_MS);
 	assert_int_equal(s.interval_ms, REFRESH_MIN_MS);
 }
 
@@ -89,6 +89,66 @@ static void test_refresh_schedule_input_never_delays_a_due_refresh(void **state)
 	assert_int_equal(refresh_schedule_wait_ms(&s, 50), 50);
 }
 
+/* After input: every REFRESH_BURST_STEP_MS for REFRESH_BURST_MS, then the
+ * steady cadence and its back-off again. */
+static void test_refresh_schedule_input_starts_a_burst_that_settles(void **state)
+{
+	struct refresh_schedule s;
+	uint64_t t = 1000;
+	unsigned int burst = 0;
+	(void)state;
+	refresh_schedule_reset(&s, 0);
+	s.interval_ms = REFRESH_MAX_MS;
+	s.next_ms = 4000;
+	refresh_schedule_activity(&s, t);
+	while (t < 1000 + REFRESH_BURST_MS) {
+		t = s.next_ms;
+		refresh_schedule_refreshed(&s, t, false);
+		burst++;
+		if (t < 1000 + REFRESH_BURST_MS)
+			assert_int_equal(refresh_schedule_wait_ms(&s, t), REFRESH_BURST_STEP_MS);
+	}
+	assert_int_equal(burst, REFRESH_BURST_MS / REFRESH_BURST_STEP_MS);
+	/* Settled: the minimum, then backing off as before. */
+	assert_int_equal(refresh_schedule_wait_ms(&s, t), REFRESH_MIN_MS);
+	for (int i = 0; i < REFRESH_IDLE_GRACE + 2; i++) {
+		t = s.next_ms;
+		refresh_schedule_refreshed(&s, t, false);
+	}
+	assert_true(s.interval_ms > REFRESH_MIN_MS);
+}
+
+/* A change found in a burst extends it (the picture is still arriving), but
+ * a guest that changes every time cannot hold the burst past its limit. */
+static void test_refresh_schedule_burst_extends_on_change_up_to_its_limit(void **state)
+{
+	struct refresh_schedule s;
+	uint64_t t = 0;
+	(void)state;
+	refresh_schedule_reset(&s, 0);
+	refresh_schedule_activity(&s, 0);
+	t = REFRESH_BURST_MS - 1;
+	refresh_schedule_refreshed(&s, t, true);
+	assert_int_equal(s.burst_until_ms, t + REFRESH_BURST_TAIL_MS);
+	while (refresh_schedule_wait_ms(&s, t) == REFRESH_BURST_STEP_MS) {
+		t = s.next_ms;
+		refresh_schedule_refreshed(&s, t, true);
+		assert_true(t <= REFRESH_BURST_MAX_MS);
+	}
+	assert_int_equal(t, REFRESH_BURST_MAX_MS);
+	assert_int_equal(refresh_schedule_wait_ms(&s, t), REFRESH_MIN_MS);
+}
+
+/* Without input there is no burst: a static screen costs what it did. */
+static void test_refresh_schedule_no_burst_without_input(void **state)
+{
+	struct refresh_schedule s;
+	(void)state;
+	refresh_schedule_reset(&s, 0);
+	refresh_schedule_refreshed(&s, 0, true);
+	assert_int_equal(refresh_schedule_wait_ms(&s, 0), REFRESH_MIN_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +158,9 @@ int main(void)
 		cmocka_unit_test(test_refresh_schedule_single_empty_refresh_keeps_the_minimum),
 		cmocka_unit_test(test_refresh_schedule_input_shortens_a_long_wait),
 		cmocka_unit_test(test_refresh_schedule_input_never_delays_a_due_refresh),
+		cmocka_unit_test(test_refresh_schedule_input_starts_a_burst_that_settles),
+		cmocka_unit_test(test_refresh_schedule_burst_extends_on_change_up_to_its_limit),
+		cmocka_unit_test(test_refresh_schedule_no_burst_without_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

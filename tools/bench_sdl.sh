@@ -8,6 +8,7 @@
 # Usage: tools/bench_sdl.sh BUILD   (called by tools/bench.sh)
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
+TOP=$(cd "$(dirname "$0")/.." && pwd)
 FBVM="$BUILD/fbvm"
 DEMO="$BUILD/guests/ramfb-demo.elf"
 SECS=${BENCH_SDL_SECS:-10}
@@ -101,3 +102,53 @@ echo "fbvm counts every thread; the window's own work (tracker refresh, scaling,
 echo "XShmPutImage of the changed rects) is fbvm minus its vcpu0. With a window,"
 echo "vcpu0 also pays KVM dirty logging (a write-protect fault on the first write"
 echo "to each framebuffer page after a refresh), as it does while a VNC client watches."
+
+# Key-to-photon in the window: tools/sdl_latency.py sends 'a' through XTest
+# (press and release alternate) and reads the window's pixels back until the
+# block kbd-demo paints for that byte shows; BENCH_SDL_LATENCY_N (100)
+# samples, 60-90 ms apart, the same schedule as make bench's VNC row.
+KBD="$BUILD/guests/kbd-demo.elf"
+LAT_N=${BENCH_SDL_LATENCY_N:-100}
+# latency LABEL FBVM-ARGS...: one row, p50 and p99 in ms.
+latency() {
+	local label=$1 wid= out
+	shift
+	"$FBVM" run --kernel "$KBD" --serial "file:$tmp/kbd.serial" --sdl "$@" </dev/null >/dev/null \
+		2>"$tmp/err" &
+	fbvm_pid=$!
+	for _ in $(seq 200); do
+		grep -q "kbd-demo: ready" "$tmp/kbd.serial" 2>/dev/null && break
+		sleep 0.05
+	done
+	for _ in $(seq 100); do
+		wid=$(xdotool search --name "^kbd-demo" 2>/dev/null | head -n1 || true)
+		[ -n "$wid" ] && break
+		sleep 0.05
+	done
+	if [ -z "$wid" ] || ! grep -q "kbd-demo: ready" "$tmp/kbd.serial"; then
+		row "$label" "failed" "-" "-"
+		sed 's/^/    /' "$tmp/err"
+	else
+		xdotool windowfocus --sync "$wid" 2>/dev/null || xdotool windowfocus "$wid"
+		sleep 0.3
+		out=$(python3 "$TOP/tools/sdl_latency.py" "$wid" "$LAT_N")
+		row "$label" "$(echo "$out" | sed -n 's/^latency_p50_ms=//p')" \
+			"$(echo "$out" | sed -n 's/^latency_p99_ms=//p')" \
+			"$(echo "$out" | sed -n 's/^latency_missed=//p')"
+	fi
+	kill -TERM "$fbvm_pid" 2>/dev/null
+	wait "$fbvm_pid" 2>/dev/null
+	fbvm_pid=
+	rm -f "$tmp/kbd.serial"
+}
+if command -v xdotool >/dev/null && [ -f "$KBD" ]; then
+	printf '\nSDL window: key-to-photon (ms, %s key events, kbd-demo 640x480; target p50 <= 5, p99 <= 10)\n\n' "$LAT_N"
+	row "kbd-demo" "p50" "p99" "missed"
+	printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..56})" "$(printf -- '-%.0s' {1..12})" \
+		"$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..12})"
+	latency "window (--sdl --vnc none: the window refreshes)" --vnc none
+	latency "window + VNC server (the vnc thread refreshes)" \
+		--vnc "127.0.0.1:$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+else
+	echo "SDL key-to-photon: not measured (xdotool or kbd-demo missing)"
+fi

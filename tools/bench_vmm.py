@@ -622,8 +622,8 @@ def main():
         hwm_f * 1024 / 1e6 if isinstance(hwm_f, (int, float)) else hwm_f,
         hwm_q * 1024 / 1e6 if isinstance(hwm_q, (int, float)) else hwm_q, 1, "< 25",
         isinstance(hwm_f, (int, float)) and hwm_f * 1024 / 1e6 < 25)
-    row("key-to-photon latency p50 (ms)", qv(fl, 0), qv(ql, 0), 1, "< 20", fl and fl[0] < 20)
-    row("key-to-photon latency p99 (ms)", qv(fl, 1), qv(ql, 1), 1, "< 40", fl and fl[1] < 40)
+    row("key-to-photon latency p50 (ms)", qv(fl, 0), qv(ql, 0), 1, "<= 5", fl and fl[0] <= 5)
+    row("key-to-photon latency p99 (ms)", qv(fl, 1), qv(ql, 1), 1, "<= 10", fl and fl[1] <= 10)
 
     # ---- print
     qver = "-"
