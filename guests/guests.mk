@@ -4,7 +4,7 @@
 # guests/runtime/, bootable by fbvm and by QEMU's -kernel alike.
 
 GUEST_BUILD   := $(BUILD)/guests
-GUEST_NAMES   := hello ramfb-demo ticks fault echo kbd-demo vga-demo poweroff
+GUEST_NAMES   := hello ramfb-demo ticks fault echo kbd-demo vga-demo poweroff exits
 GUEST_ELFS    := $(GUEST_NAMES:%=$(GUEST_BUILD)/%.elf)
 DEFAULT_GUEST := $(GUEST_BUILD)/ramfb-demo.elf
 

@@ -8,8 +8,10 @@
 # on both VMMs and drives them with tools/vncprobe. About 2 minutes.
 # Environment: BENCH_RUNS (hello runs, 5), BENCH_FIRST_RUNS (5),
 # BENCH_VNC_RUNS (3), BENCH_SECONDS (anim run length, 4),
-# BENCH_STATIC_SECONDS (10), BENCH_SMALL_SECONDS (3), BENCH_LATENCY_N (100).
-# Then tools/bench_control.py BUILD adds the control socket's rows
+# BENCH_STATIC_SECONDS (10), BENCH_SMALL_SECONDS (3), BENCH_LATENCY_N (100),
+# BENCH_EXITS_RUNS (5), BENCH_EXITS_COUNT (500).
+# Then tools/bench_exits.py BUILD adds the exit round trips per kind of
+# device access, tools/bench_control.py BUILD the control socket's rows
 # (screendump, type, wait-screen; BENCH_CONTROL_RUNS, 30) and
 # tools/bench_sdl.sh BUILD, when present, the SDL frontend's.
 set -u
@@ -34,6 +36,10 @@ bench_pid=$!
 wait "$bench_pid"
 status=$?
 bench_pid=
+
+# Exit round trips per kind of device access (guests/exits), fbvm beside
+# QEMU's PC machine.
+python3 "$TOP/tools/bench_exits.py" "$BUILD" || status=1
 
 # Issue 4's "start to the Linux framebuffer console's first pixels" needs a
 # kernel that boots in useful time: hardware-virtualised KVM only.
