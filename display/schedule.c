@@ -23,7 +23,9 @@ void refresh_schedule_refreshed(struct refresh_schedule *s, uint64_t now_ms, boo
 	s->next_ms = now_ms + s->interval_ms;
 	if (now_ms >= s->burst_until_ms)
 		return;
-	if (changed && now_ms + REFRESH_BURST_TAIL_MS > s->burst_until_ms)
+	/* The answer to the input is arriving: follow it for the tail, then
+	 * settle (sooner than the burst's end when the guest was quick). */
+	if (changed)
 		s->burst_until_ms = now_ms + REFRESH_BURST_TAIL_MS < s->burst_limit_ms ?
 				    now_ms + REFRESH_BURST_TAIL_MS : s->burst_limit_ms;
 	/* Empty refreshes inside a burst are expected: no back-off for them. */

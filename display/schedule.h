@@ -13,12 +13,13 @@
  * looked at every REFRESH_BURST_STEP_MS, so what the key changes is on its
  * way within a millisecond or two of the guest drawing it instead of up to a
  * 16 ms tick later (key-to-photon measured 16.6 ms p50 before, the tick, not
- * the work). A refresh inside a burst that finds a change (the change is
- * still arriving) keeps the burst going for REFRESH_BURST_TAIL_MS more, but
- * never past REFRESH_BURST_MAX_MS after the input, so an animating guest
- * under constant input falls back to the 16 ms cadence. A burst refresh that
- * finds nothing costs a dirty-log read of the surface (a few microseconds);
- * a static screen without input never bursts.
+ * the work). A refresh inside a burst that finds a change (the answer is
+ * arriving) sets the burst's end to REFRESH_BURST_TAIL_MS later: a quick
+ * guest's burst ends a few ms after its change, a slow or long change is
+ * followed, but never past REFRESH_BURST_MAX_MS after the input, so an
+ * animating guest under constant input falls back to the 16 ms cadence. A
+ * burst refresh that finds nothing costs a dirty-log read of the surface (a
+ * few microseconds); a static screen without input never bursts.
  */
 #ifndef FBVM_DISPLAY_SCHEDULE_H
 #define FBVM_DISPLAY_SCHEDULE_H
@@ -36,7 +37,7 @@
 
 #define REFRESH_BURST_STEP_MS 1    /* after input: the guest reacts in well under a ms */
 #define REFRESH_BURST_MS      40   /* a frame or two of a guest that redraws at 30-60 Hz */
-#define REFRESH_BURST_TAIL_MS 8    /* a change found in a burst keeps it this much longer */
+#define REFRESH_BURST_TAIL_MS 8    /* after a change found in a burst, this much longer */
 #define REFRESH_BURST_MAX_MS  150  /* but never longer than this after the input */
 
 struct refresh_schedule {

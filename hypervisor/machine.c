@@ -317,6 +317,24 @@ static int create_devices(struct machine *m, char *err, size_t err_len)
 	return 0;
 }
 
+/* Port 0x70 (the CMOS index) as QEMU registers it: an index write costs no
+ * userspace exit; the data access that follows replays it first. Without
+ * the capability every access exits, as before. */
+static void setup_coalesced_io(struct machine *m)
+{
+	int ret = coalesced_io_init(&m->coalesced, &m->kvm, m->vcpus[0].run,
+				    m->kvm.run_mmap_bytes);
+
+	if (ret == 0)
+		ret = coalesced_io_add_pio(&m->coalesced, &m->kvm, CMOS_INDEX_PORT, 1);
+	if (ret < 0) {
+		log_debug("machine", "coalesced I/O not used: %s", strerror(-ret));
+		return;
+	}
+	for (unsigned int i = 0; i < MACHINE_VCPUS; i++)
+		m->vcpus[i].coalesced = &m->coalesced;
+}
+
 /* The one change tracker the frontends share (the dirty log can be read
  * once): with --sdl the window takes its changes through the share, and the
  * control socket its pictures, from the vnc thread's refreshes or, with
@@ -472,6 +490,7 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 		if (vcpu_create(&m->vcpus[i], &m->kvm, &m->bus, i, err, err_len) < 0)
 			return EXIT_STATUS_HOST;
 	}
+	setup_coalesced_io(m);
 	ret = vcpu_set_boot_state(&m->vcpus[0], &entry);
 	if (ret < 0) {
 		snprintf(err, err_len, "setting the boot registers: %s", strerror(-ret));
@@ -574,6 +593,7 @@ void machine_print_stats(struct machine *m, FILE *out)
 	i8042_print_stats(&m->i8042, out);
 	vmmouse_print_stats(&m->vmmouse, out);
 	dirty_log_print_stats(&m->dirty_log, out);
+	coalesced_io_print_stats(&m->coalesced, out);
 	if (m->tracker_ready)
 		tracker_print_stats(&m->tracker, out);
 	if (m->share_ready)
@@ -611,6 +631,7 @@ void machine_destroy(struct machine *m)
 		pci_host_destroy(&m->pci);
 	m->tracker_ready = m->ramfb_ready = m->fw_cfg_ready = m->display_ready = false;
 	m->vga_ready = m->cmos_ready = m->pci_ready = m->acpi_pm_ready = false;
+	coalesced_io_destroy(&m->coalesced);
 	for (unsigned int i = 0; i < MACHINE_VCPUS; i++)
 		if (m->vcpus[i].fd >= 0)
 			vcpu_destroy(&m->vcpus[i]);

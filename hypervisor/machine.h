@@ -12,6 +12,7 @@
 
 #include "devices/acpi_pm.h"
 #include "devices/cmos.h"
+#include "hypervisor/coalesced_io.h"
 #include "devices/debug_exit.h"
 #include "devices/display.h"
 #include "devices/fw_cfg.h"
@@ -58,6 +59,7 @@ struct machine {
 	struct pci_host pci;             /* 0xCF8-0xCFF: config mechanism #1 and reset (0xCF9) */
 	struct cmos cmos;
 	struct acpi_pm acpi_pm;          /* 0x600: PM1a and the PM timer; S5 powers off */
+	struct coalesced_io coalesced;   /* the RTC index port, as QEMU coalesces it */
 	struct vga vga;                  /* PCI 00:02.0, VRAM in guest_mem's device memory */
 	uint64_t vram_gpa;               /* BAR0 */
 	bool linux_guest;                /* a bzImage: fbvm sets up the boot display */

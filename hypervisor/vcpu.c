@@ -12,6 +12,7 @@
 
 #include "boot.h"
 #include "bus.h"
+#include "coalesced_io.h"
 #include "kvm.h"
 #include "log.h"
 #include "vmstop.h"
@@ -297,6 +298,9 @@ void *vcpu_thread_main(void *arg)
 			break;
 		}
 		atomic_fetch_add_explicit(&vcpu->exits, 1, memory_order_relaxed);
+		/* Coalesced writes happened before this exit: devices see them first. */
+		if (vcpu->coalesced)
+			coalesced_io_replay(vcpu->coalesced, vcpu->bus);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			handle_io(vcpu);

@@ -13,6 +13,8 @@ struct bus;
 struct boot_entry;
 struct kvm_run;
 
+struct coalesced_io;
+
 struct vcpu {
 	unsigned int id;
 	char name[16];
@@ -20,6 +22,7 @@ struct vcpu {
 	struct kvm_run *run;
 	struct kvm *kvm;
 	struct bus *bus;
+	struct coalesced_io *coalesced;  /* replayed before each exit; NULL: none */
 	pthread_t pthread;
 	atomic_bool started;
 	/* Exits handled in userspace; the halt watchdog compares snapshots. */

@@ -127,7 +127,10 @@ static void test_refresh_schedule_burst_extends_on_change_up_to_its_limit(void *
 	(void)state;
 	refresh_schedule_reset(&s, 0);
 	refresh_schedule_activity(&s, 0);
-	t = REFRESH_BURST_MS - 1;
+	/* Found early: the burst ends a tail after it, not at REFRESH_BURST_MS. */
+	refresh_schedule_refreshed(&s, 2, true);
+	assert_int_equal(s.burst_until_ms, 2 + REFRESH_BURST_TAIL_MS);
+	t = 2 + REFRESH_BURST_TAIL_MS - 1;
 	refresh_schedule_refreshed(&s, t, true);
 	assert_int_equal(s.burst_until_ms, t + REFRESH_BURST_TAIL_MS);
 	while (refresh_schedule_wait_ms(&s, t) == REFRESH_BURST_STEP_MS) {

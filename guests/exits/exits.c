@@ -27,7 +27,14 @@
  *   exits: unclaimed-port ns=21345 min=20876 max=25012
  *   ...
  *   exits: vga-mmio n/a (no std VGA)
+ *   exits: cmos check ok
  *   exits: done
+ * The CMOS check reads registers A, D and B in turn, each right after
+ * selecting it, and each must hold its own value (A 0x26 with UIP masked,
+ * D 0x80, B with the 24-hour bit: both VMMs' reset state): a VMM that queues
+ * index writes (coalesced I/O) must apply them before the data access. Then
+ * the seconds, read 1.1 s apart by the PIT, must differ. A failure prints
+ * "exits: error cmos ..." and exits with GUEST_EXIT_FAIL.
  */
 #include "runtime/guest.h"
 #include "runtime/pci.h"
@@ -150,6 +157,37 @@ static uint64_t exits_round(enum exits_kind kind, uint64_t count)
 	return rdtsc() - t0;
 }
 
+static int exits_cmos_read(uint8_t index)
+{
+	outb(index, EXITS_CMOS_INDEX);
+	return inb(EXITS_CMOS_DATA);
+}
+
+static void exits_cmos_check(void)
+{
+	int s0, s1;
+
+	for (int i = 0; i < 64; i++) {
+		int a = exits_cmos_read(0x0A), d = exits_cmos_read(0x0D), b = exits_cmos_read(0x0B);
+
+		if (d != 0x80 || !(b & 0x02) || (a & 0x7F) != 0x26) {
+			serial_printf("exits: error cmos A=%02x D=%02x B=%02x: an index write was not"
+				      " applied before the data read\n", a, d, b);
+			guest_exit(GUEST_EXIT_FAIL);
+		}
+	}
+	timer_start(EXITS_TICK_HZ);
+	s0 = exits_cmos_read(0x00);
+	timer_wait_until(timer_ticks() + EXITS_TICK_HZ + EXITS_TICK_HZ / 10);
+	s1 = exits_cmos_read(0x00);
+	timer_stop();
+	if (s0 == s1) {
+		serial_printf("exits: error cmos seconds %02x did not advance in 1.1 s\n", s0);
+		guest_exit(GUEST_EXIT_FAIL);
+	}
+	serial_puts("exits: cmos check ok\n");
+}
+
 static void exits_sort(uint64_t *v, unsigned n)
 {
 	for (unsigned i = 1; i < n; i++)
@@ -197,6 +235,7 @@ int main(void)
 			      t[rounds / 2] * 1000000 / khz / count, t[0] * 1000000 / khz / count,
 			      t[rounds - 1] * 1000000 / khz / count);
 	}
+	exits_cmos_check();
 	serial_puts("exits: done\n");
 	return GUEST_EXIT_PASS;
 }
