@@ -44,7 +44,7 @@ void control_refresh_now(struct control_server *s)
 
 	refresh_schedule_refreshed(&s->schedule, log_now_ms(), changed);
 	if (display_share_fast_wanted(s->cfg.share))
-		refresh_schedule_activity(&s->schedule, log_now_ms());
+		refresh_schedule_hold_fast(&s->schedule, log_now_ms());
 }
 
 /* Copies the shadow; NULL with *no_frame when the guest has shown nothing. */

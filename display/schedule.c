@@ -44,6 +44,14 @@ void refresh_schedule_activity(struct refresh_schedule *s, uint64_t now_ms)
 		s->next_ms = now_ms + REFRESH_BURST_STEP_MS;
 }
 
+void refresh_schedule_hold_fast(struct refresh_schedule *s, uint64_t now_ms)
+{
+	s->interval_ms = REFRESH_MIN_MS;
+	s->empty_in_row = 0;
+	if (s->next_ms > now_ms + REFRESH_MIN_MS)
+		s->next_ms = now_ms + REFRESH_MIN_MS;
+}
+
 uint32_t refresh_schedule_wait_ms(const struct refresh_schedule *s, uint64_t now_ms)
 {
 	if (s->next_ms <= now_ms)

@@ -58,6 +58,10 @@ void refresh_schedule_refreshed(struct refresh_schedule *s, uint64_t now_ms, boo
  * and a burst starts (see above). */
 void refresh_schedule_activity(struct refresh_schedule *s, uint64_t now_ms);
 
+/* Someone waits for the screen (a control client's wait-screen): stay at
+ * the steady REFRESH_MIN_MS cadence, no back-off and no burst. */
+void refresh_schedule_hold_fast(struct refresh_schedule *s, uint64_t now_ms);
+
 /* Milliseconds until the next refresh; 0 when it is due. */
 uint32_t refresh_schedule_wait_ms(const struct refresh_schedule *s, uint64_t now_ms);
 

@@ -142,6 +142,20 @@ static void test_refresh_schedule_burst_extends_on_change_up_to_its_limit(void *
 	assert_int_equal(refresh_schedule_wait_ms(&s, t), REFRESH_MIN_MS);
 }
 
+/* A waiting control client keeps the 16 ms cadence without bursting. */
+static void test_refresh_schedule_hold_fast_keeps_the_minimum_without_burst(void **state)
+{
+	struct refresh_schedule s;
+	(void)state;
+	refresh_schedule_reset(&s, 0);
+	s.interval_ms = REFRESH_MAX_MS;
+	s.next_ms = 3000;
+	refresh_schedule_hold_fast(&s, 100);
+	assert_int_equal(refresh_schedule_wait_ms(&s, 100), REFRESH_MIN_MS);
+	refresh_schedule_refreshed(&s, 116, false);
+	assert_int_equal(refresh_schedule_wait_ms(&s, 116), REFRESH_MIN_MS);
+}
+
 /* Without input there is no burst: a static screen costs what it did. */
 static void test_refresh_schedule_no_burst_without_input(void **state)
 {
@@ -164,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_refresh_schedule_input_starts_a_burst_that_settles),
 		cmocka_unit_test(test_refresh_schedule_burst_extends_on_change_up_to_its_limit),
 		cmocka_unit_test(test_refresh_schedule_no_burst_without_input),
+		cmocka_unit_test(test_refresh_schedule_hold_fast_keeps_the_minimum_without_burst),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
 # vCPU writes only, so any other host-side write would never reach a viewer.
 #   tools/check_guest_writes.sh [SOURCE_ROOT]     (default: this tree)
 # Prints each violation as FILE:LINE: reason and exits 1 when there is one.
-# Rules, for the C sources under hypervisor/ devices/ display/ vnc/ sdl/:
+# Rules, for the C sources under hypervisor/ devices/ display/ vnc/ sdl/
+# control/ stack/:
 #  1. A region's host mapping (host_base, mapping) is used only in
 #     hypervisor/guest_mem.c, and in hypervisor/machine.c to hand it to KVM.
 #  2. No cast of what guest_mem_ptr()/guest_mem_ram_ptr() return (they are
@@ -20,7 +21,7 @@ cd "$root" || exit 2
 bad=0
 report() { echo "$1: $2"; bad=1; }
 
-srcs=$(find hypervisor devices display vnc sdl -name '*.[ch]' | sort)
+srcs=$(find hypervisor devices display vnc sdl control stack -name '*.[ch]' 2>/dev/null | sort)
 [ -n "$srcs" ] || { echo "no sources under $root"; exit 2; }
 
 for f in $srcs; do

@@ -281,7 +281,7 @@ static void vnc_refresh(struct vnc_server *s)
 	refresh_schedule_refreshed(&s->schedule, log_now_ms(), changed);
 	/* A control client waits for the screen: no backing off meanwhile. */
 	if (s->share && display_share_fast_wanted(s->share))
-		refresh_schedule_activity(&s->schedule, log_now_ms());
+		refresh_schedule_hold_fast(&s->schedule, log_now_ms());
 }
 
 /* ---- new clients (vnc/io.h) ---- */

@@ -18,7 +18,9 @@ trap 'rm -rf "$tmp"' EXIT
 plant() {   # plant NAME FILE SED_EXPR EXPECTED_TEXT
 	local name=$1 file=$2 expr=$3 want=$4 out
 	rm -rf "$tmp/tree"; mkdir -p "$tmp/tree"
-	cp -r "$top"/hypervisor "$top"/devices "$top"/display "$top"/vnc "$top"/sdl "$top"/Makefile "$tmp/tree/"
+	for d in hypervisor devices display vnc sdl control stack Makefile; do
+		[ -e "$top/$d" ] && cp -r "$top/$d" "$tmp/tree/"
+	done
 	sed -i "$expr" "$tmp/tree/$file"
 	cmp -s "$top/$file" "$tmp/tree/$file" && fail "$name: the plant did not change $file"
 	if out=$("$check" "$tmp/tree"); then
