@@ -324,6 +324,7 @@ static void client_write(struct control_server *s, struct control_client *c)
 			return;
 		}
 		c->out_off += (size_t)w;
+		c->stalled_since_ms = 0;   /* it reads: reap_and_resume starts over */
 	}
 	if (c->fd >= 0 && c->out_off == c->out.len) {
 		c->out.len = c->out_off = 0;
@@ -417,6 +418,11 @@ static void expire_waits(struct control_server *s, uint64_t now)
 		}
 		if (c->closing && now - c->closing_since_ms >= CONTROL_FLUSH_MS)
 			client_drop(s, c, "it did not read its last replies");
+		if (c->fd >= 0 && c->stalled_since_ms &&
+		    now - c->stalled_since_ms >= CONTROL_STALL_MS) {
+			s->stats.dropped++;
+			client_drop(s, c, "it stopped reading its replies");
+		}
 	}
 }
 
@@ -436,6 +442,10 @@ static void reap_and_resume(struct control_server *s)
 		}
 		if (c->wait == WAIT_NONE && c->in_len)
 			process_input(s, c);
+		if (c->out.len - c->out_off < CONTROL_OUT_PAUSE_BYTES)
+			c->stalled_since_ms = 0;
+		else if (!c->stalled_since_ms)
+			c->stalled_since_ms = log_now_ms();
 		listen = true;
 		fast |= c->wait == WAIT_SCREEN || c->wait == WAIT_DUMP;
 	}
@@ -454,8 +464,10 @@ static uint64_t next_deadline(struct control_server *s, uint64_t keys_due)
 			continue;
 		if (c->wait == WAIT_SCREEN || c->wait == WAIT_DUMP)
 			d = c->deadline_ms;
-		if (c->closing)
+		if (c->closing && (!d || c->closing_since_ms + CONTROL_FLUSH_MS < d))
 			d = c->closing_since_ms + CONTROL_FLUSH_MS;
+		if (c->stalled_since_ms && (!d || c->stalled_since_ms + CONTROL_STALL_MS < d))
+			d = c->stalled_since_ms + CONTROL_STALL_MS;
 		if (d && (!next || d < next))
 			next = d;
 	}

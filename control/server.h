@@ -43,6 +43,10 @@ struct control_server;
 /* Unread replies and events past this drop the client: it is not reading.
  * Room for a few inline screendumps of the largest screen. */
 #define CONTROL_OUT_MAX_BYTES (64u << 20)
+/* A client past CONTROL_OUT_PAUSE_BYTES that reads nothing for this long is
+ * dropped: it would hold one of the CONTROL_MAX_CLIENTS places for good. A
+ * program reading a UNIX socket drains a megabyte in well under 1 ms. */
+#define CONTROL_STALL_MS 5000
 /* How long a closing connection (after a too-long line, or at exit) may
  * take to read what is left for it. */
 #define CONTROL_FLUSH_MS 1000

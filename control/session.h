@@ -55,6 +55,9 @@ struct control_client {
 	size_t out_off;                /* bytes of out already sent */
 	bool closing;                  /* read nothing more; close once out is sent */
 	uint64_t closing_since_ms;
+	/* Its unread replies are past CONTROL_OUT_PAUSE_BYTES and it has read
+	 * none of them since this time; 0: not stalled. */
+	uint64_t stalled_since_ms;
 	enum client_wait wait;
 	struct control_request req;    /* the waiting command */
 	struct key_job *job;

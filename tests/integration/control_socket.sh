@@ -113,7 +113,7 @@ for line in open(sys.argv[1]):
 assert clients == {'control', 'vnc'}, clients
 print('--log-format json: %d log lines, each one JSON object; client fields from vnc and control' % n)
 PY
-grep -q "^stats: control: .*refused=1 .*key_holds=[1-9]" "$tmp/kbd.err" || { grep "^stats: control" "$tmp/kbd.err"; fail "control stats (a refused client, held presses)"; }
+grep -q "^stats: control: .*refused=1 dropped=1 .*key_holds=[1-9]" "$tmp/kbd.err" || { grep "^stats: control" "$tmp/kbd.err"; fail "control stats (a refused client, a dropped one, held presses)"; }
 grep -q "keys_dropped=0 " "$tmp/kbd.err" || { grep "keys_dropped" "$tmp/kbd.err"; fail "the PS/2 keyboard dropped keys"; }
 grep -E "^(stats: control|thread|control|vnc) " "$tmp/kbd.err"
 
