@@ -363,6 +363,34 @@ static void test_cli_sdl_rejects_other_modes(void **state)
 	}
 }
 
+static void test_cli_control_and_log_format(void **state)
+{
+	struct run_config cfg;
+	char err[160];
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", NULL), CLI_RUN);
+	assert_null(cfg.control_path);
+	assert_false(cfg.log_json);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--control",
+			       "/run/vm.sock", "--log-format", "json", NULL), CLI_RUN);
+	assert_string_equal(cfg.control_path, "/run/vm.sock");
+	assert_true(cfg.log_json);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--log-format",
+			       "text", NULL), CLI_RUN);
+	assert_false(cfg.log_json);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--log-format",
+			       "JSON", NULL), CLI_ERROR);
+	assert_string_equal(err, "--log-format JSON: must be text or json");
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--control", "",
+			       NULL), CLI_ERROR);
+	assert_string_equal(err, "--control: needs a socket path");
+	assert_int_equal(parse(&cfg, err, sizeof(err), "run", "--kernel", "k", "--control", NULL),
+			 CLI_ERROR);
+	/* `fbvm ctl ...` parses its own arguments (control/client.c). */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "ctl", "/run/vm.sock", "quit", NULL),
+			 CLI_CTL);
+}
+
 static void test_cli_help_and_version(void **state)
 {
 	struct run_config cfg;
@@ -395,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_cli_sdl_is_off_by_default_and_fits_when_given),
 		cmocka_unit_test(test_cli_sdl_takes_fit_or_integer),
 		cmocka_unit_test(test_cli_sdl_rejects_other_modes),
+		cmocka_unit_test(test_cli_control_and_log_format),
 		cmocka_unit_test(test_cli_help_and_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,18 @@ wait_exit() {
 	fbvm_pid=
 }
 
+# fbvm ctl: bad arguments exit 2, a socket nobody listens on 3.
+set +e
+"$FBVM" ctl 2>"$tmp/ctl-usage.err"; rc1=$?
+"$FBVM" ctl "$tmp/none.sock" wait-screen --region 1,2 --color '#000000' 2>>"$tmp/ctl-usage.err"; rc2=$?
+"$FBVM" ctl "$tmp/none.sock" frobnicate 2>>"$tmp/ctl-usage.err"; rc3=$?
+"$FBVM" ctl "$tmp/none.sock" query-status 2>>"$tmp/ctl-usage.err"; rc4=$?
+set -e
+[ "$rc1 $rc2 $rc3 $rc4" = "2 2 2 3" ] || { cat "$tmp/ctl-usage.err"; fail "fbvm ctl statuses $rc1 $rc2 $rc3 $rc4, want 2 2 2 3"; }
+grep -q "unknown command 'frobnicate'" "$tmp/ctl-usage.err" && grep -q "must be X,Y,W,H" "$tmp/ctl-usage.err" &&
+	grep -q "none.sock: No such file or directory" "$tmp/ctl-usage.err" || { cat "$tmp/ctl-usage.err"; fail "fbvm ctl error lines"; }
+echo "fbvm ctl: bad arguments exit 2, no socket exits 3, each with one line"
+
 # Anything at PATH but a stale socket of ours is refused.
 touch "$tmp/file"
 set +e
