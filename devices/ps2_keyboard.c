@@ -106,6 +106,9 @@ void ps2_kbd_reset(struct ps2_kbd *kbd)
 	kbd->scanning = true;
 	kbd->modifiers = 0;
 	kbd->host_active = false;
+	/* The queue is empty: no press is waiting for its release. */
+	memset(kbd->held_break, 0, sizeof(kbd->held_break));
+	kbd->held_break_bytes = 0;
 }
 
 void ps2_kbd_host_active(struct ps2_kbd *kbd)
@@ -334,9 +337,21 @@ static bool key_sequence(const struct ps2_kbd *kbd, uint8_t qnum, bool down,
 	return true;
 }
 
+_Static_assert(PS2_KBD_QNUM_SLOTS == KEYMAP_QNUM_COUNT, "one held slot per qnum");
+
+/* Forgets that qnum is held; its reserved room is free again. */
+static void kbd_release_reservation(struct ps2_kbd *kbd, uint16_t qnum)
+{
+	if (kbd->held_break[qnum]) {
+		kbd->held_break_bytes -= kbd->held_break[qnum] - 1u;
+		kbd->held_break[qnum] = 0;
+	}
+}
+
 int ps2_kbd_key(struct ps2_kbd *kbd, uint16_t qnum, bool down)
 {
-	struct key_sequence seq = { .len = 0 };
+	struct key_sequence seq = { .len = 0 }, brk = { .len = 0 };
+	unsigned int reserve, room;
 	bool fits;
 
 	if (qnum >= KEYMAP_QNUM_COUNT) {
@@ -364,19 +379,39 @@ int ps2_kbd_key(struct ps2_kbd *kbd, uint16_t qnum, bool down)
 				qnum);
 		return -ENOENT;
 	}
-	if (seq.len == 0)
+	/* Room this event may use: what the held keys' breaks leave. A held
+	 * key's own release uses its reservation; a press of a key not held
+	 * yet must also leave room for its break. */
+	reserve = kbd->held_break_bytes;
+	if (!down && kbd->held_break[qnum])
+		reserve -= kbd->held_break[qnum] - 1u;
+	if (down && !kbd->held_break[qnum]) {
+		key_sequence(kbd, (uint8_t)qnum, false, &brk);
+		reserve += brk.len;
+	}
+	if (seq.len == 0) {
+		if (!down)
+			kbd_release_reservation(kbd, qnum);
 		return 0;
-	if (kbd->host_active)
-		fits = seq.len + (down ? PS2_KBD_BREAK_RESERVE_BYTES : 0) <=
-		       ps2_queue_space(&kbd->scancodes);
-	else
-		fits = ps2_queue_count(&kbd->scancodes) + seq.len <= PS2_KBD_IDLE_QUEUE_BYTES;
+	}
+	room = kbd->host_active ? ps2_queue_space(&kbd->scancodes) :
+	       PS2_KBD_IDLE_QUEUE_BYTES - (ps2_queue_count(&kbd->scancodes) <
+					   PS2_KBD_IDLE_QUEUE_BYTES ?
+					   ps2_queue_count(&kbd->scancodes) :
+					   PS2_KBD_IDLE_QUEUE_BYTES);
+	fits = seq.len + reserve <= room;
+	if (!down)
+		kbd_release_reservation(kbd, qnum);
 	if (!fits || !ps2_queue_push(&kbd->scancodes, seq.bytes, seq.len)) {
 		kbd->stats.keys_dropped++;
 		log_ratelimited(LOG_WARN, "ps2kbd", "queue full key qnum=0x%02x %s dropped "
 				"queued=%u", qnum, down ? "press" : "release",
 				ps2_queue_count(&kbd->scancodes));
 		return -ENOSPC;
+	}
+	if (down && !kbd->held_break[qnum]) {
+		kbd->held_break[qnum] = (uint8_t)(brk.len + 1);
+		kbd->held_break_bytes += brk.len;
 	}
 	log_debug("ps2kbd", "key qnum=0x%02x %s bytes=%u", qnum, down ? "press" : "release",
 		  seq.len);

@@ -19,12 +19,14 @@
 #define PS2_KBD_MAX_SEQUENCE_BYTES 8
 
 /*
- * A key press is queued only while this much room stays free after it, so
- * the releases of keys already down still fit when the guest stops reading
- * and a client keeps typing: a lost press is harmless, a lost release leaves
- * a key stuck in the guest.
+ * Releases are never dropped: a lost press is harmless, a lost release
+ * leaves a key stuck down in the guest. Every key held down (its press
+ * queued) reserves queue room for its break sequence, and a press is queued
+ * only when it fits beside the breaks of every held key, its own included;
+ * a flood of presses is refused instead (keys_dropped), and the releases
+ * still fit, also in the short queue before the driver is active.
  */
-#define PS2_KBD_BREAK_RESERVE_BYTES 32
+#define PS2_KBD_QNUM_SLOTS 256   /* = KEYMAP_QNUM_COUNT */
 
 /*
  * Until the guest shows a driver is there (it reads a keyboard byte or sends
@@ -57,6 +59,9 @@ struct ps2_kbd {
 	uint8_t typematic;     /* last F3 parameter; repeat comes from the client */
 	unsigned int modifiers;/* modifiers held, for Print Screen and Pause */
 	bool host_active;      /* the guest has read keyboard data or sent a command */
+	/* Per qnum: 0 while up; 1 + its break sequence's length while held. */
+	uint8_t held_break[PS2_KBD_QNUM_SLOTS];
+	unsigned int held_break_bytes;  /* the sum: room kept for releases */
 	struct ps2_kbd_stats stats;
 };
 
@@ -75,8 +80,8 @@ void ps2_kbd_write(struct ps2_kbd *kbd, uint8_t byte);
  * whole make or break sequence in the current scan set, or nothing.
  * Returns 0 (queued, or a key without a break code released), -ENOENT for a
  * qnum without a scan code, -EAGAIN while scanning is off, -ENOSPC when the
- * sequence does not fit (the queue keeps PS2_KBD_BREAK_RESERVE_BYTES for
- * releases, and holds PS2_KBD_IDLE_QUEUE_BYTES before the host is active).
+ * sequence does not fit (a press beside the breaks held keys reserve; the
+ * queue holds PS2_KBD_IDLE_QUEUE_BYTES before the host is active).
  */
 int ps2_kbd_key(struct ps2_kbd *kbd, uint16_t qnum, bool down);
 

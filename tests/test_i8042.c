@@ -579,6 +579,63 @@ static void test_i8042_queue_keeps_room_for_releases(void **state)
 	EXPECT(f, 0x9E);
 }
 
+/* Presses qnums [lo, hi] (plain one-byte keys), `repeats` times each (a
+ * viewer's auto-repeat), then releases them all; reads everything back
+ * (translated set 1: release = press | 0x80) and checks that every key the
+ * guest saw go down also came up, and that only presses were refused. */
+static void flood_then_release(struct fixture *f, uint16_t lo, uint16_t hi, int repeats)
+{
+	bool down_seen[0x80] = { false };
+	unsigned int refused = 0, ups = 0, downs = 0;
+	uint64_t before = f->dev.kbd.stats.keys_dropped;
+
+	for (int r = 0; r < repeats; r++) {
+		for (uint16_t q = lo; q <= hi; q++) {
+			uint64_t d = f->dev.kbd.stats.keys_dropped;
+			key(f, q, true);
+			refused += f->dev.kbd.stats.keys_dropped != d;
+		}
+	}
+	assert_true(refused > 0);
+	for (uint16_t q = lo; q <= hi; q++)
+		key(f, q, false);
+	/* Refused: presses, and releases of keys whose press was refused
+	 * (the guest never saw those go down); never more. */
+	assert_true(f->dev.kbd.stats.keys_dropped - before <= 2 * refused);
+	while (obf(f)) {
+		uint8_t b = read_byte(f);
+		if (b & 0x80) {
+			assert_true(down_seen[b & 0x7f]);
+			down_seen[b & 0x7f] = false;
+			ups++;
+		} else {
+			if (!down_seen[b])
+				downs++;
+			down_seen[b] = true;
+		}
+	}
+	assert_true(downs > 0);
+	assert_int_equal(ups, downs);
+	for (int i = 0; i < 0x80; i++)
+		assert_false(down_seen[i]);   /* no key left down in the guest */
+}
+
+static void test_i8042_releases_fit_before_the_driver_is_active(void **state)
+{
+	/* The 15-byte queue before a driver: 35 keys do not fit, their
+	 * releases do. */
+	flood_then_release(*state, 0x10, 0x32, 1);
+}
+
+static void test_i8042_releases_survive_a_flood_of_repeats(void **state)
+{
+	struct fixture *f = *state;
+
+	keyboard_driver_ready(f);
+	/* 47 keys held with auto-repeat until presses are refused. */
+	flood_then_release(f, 0x02, 0x30, 20);
+}
+
 static void test_i8042_keys_before_driver_fit_linux_flush(void **state)
 {
 	struct fixture *f = *state;
@@ -1002,6 +1059,8 @@ int main(void)
 		T(test_i8042_set1_selected_is_sent_untranslated),
 		T(test_i8042_queue_overflow_drops_whole_keys_and_counts),
 		T(test_i8042_queue_keeps_room_for_releases),
+		T(test_i8042_releases_fit_before_the_driver_is_active),
+		T(test_i8042_releases_survive_a_flood_of_repeats),
 		T(test_i8042_keys_before_driver_fit_linux_flush),
 		T(test_i8042_controller_reply_goes_before_queued_keys),
 		T(test_i8042_unread_controller_replies_are_kept_up_to_limit),
