@@ -144,6 +144,9 @@ static enum rfbNewClientAction vnc_on_new_client(rfbClientPtr cl)
 	struct vnc_client *c;
 	char *host;
 
+	/* Before any refusal: the hook frees the Extended Key Event record
+	 * (vnc/ext_key.c) of a refused client too. */
+	cl->clientGoneHook = vnc_on_client_gone;
 	if (s->clients >= VNC_MAX_CLIENTS) {
 		s->stats.clients_refused++;
 		log_ratelimited(LOG_WARN, "vnc", "client %s refused: %u clients connected already",
