@@ -77,6 +77,8 @@ python3 "$(dirname "$0")/control_socket.py" "$sock" "$tmp/kbd.serial" "$BUILD/to
 
 # The shell client: the same commands from `fbvm ctl`.
 "$FBVM" ctl "$sock" query-status | grep -q '"status":"running"' || fail "fbvm ctl query-status"
+"$FBVM" ctl "$sock" raw '{"execute": "query-status", "id": "mine"}' | grep -q '"control-clients":1' ||
+	fail "fbvm ctl raw"
 "$FBVM" ctl "$sock" type 'x\n' || fail "fbvm ctl type"
 "$FBVM" ctl "$sock" send-key --hold 20 shift a || fail "fbvm ctl send-key"
 "$FBVM" ctl "$sock" screendump "$tmp/ctl.png" || fail "fbvm ctl screendump"
@@ -98,7 +100,7 @@ set -e
 [ "$rc" -eq 1 ] && grep -q "did not change in 200 ms" "$tmp/ctl.err" || { cat "$tmp/ctl.err"; fail "fbvm ctl wait-screen timeout: $rc"; }
 [ "$rc2" -eq 1 ] && grep -q "text\[3\]: character 0xc3 cannot be typed" "$tmp/ctl.err" || { cat "$tmp/ctl.err"; fail "fbvm ctl type of an unmappable character: $rc2"; }
 tail -n 12 "$tmp/kbd.serial" | grep -q "scancode 2a" || fail "fbvm ctl send-key shift a did not arrive"
-echo "fbvm ctl: query-status, type, send-key, screendump (file and stdout), wait-screen; errors exit 1"
+echo "fbvm ctl: query-status, raw, type, send-key, screendump (file and stdout), wait-screen; errors exit 1"
 
 python3 "$(dirname "$0")/control_socket.py" "$sock" "$tmp/kbd.serial" "$BUILD/tools/vncprobe" \
 	"127.0.0.1:$port" "$tmp" reset || { cat "$tmp/kbd.err"; fail "system_reset"; }
