@@ -41,6 +41,19 @@ const char *kvm_flavour_name(enum kvm_flavour flavour)
 					  : "hardware-virtualised (VMX/SVM)";
 }
 
+/* CPUID.1:ECX bit 31 says "running under a hypervisor". KVM does not set it
+ * in KVM_GET_SUPPORTED_CPUID (QEMU sets it itself); without it Linux never
+ * looks at KVM's 0x40000000 leaves, so it has no kvm-clock, cannot learn
+ * the TSC's rate and calibrates its delay loop on PIT ticks, which hung
+ * most boots in a slow nested L1 (README, Linux). */
+static void kvm_cpuid_mark_hypervisor(struct kvm_cpuid2 *cpuid)
+{
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ecx |= 1u << 31;
+	}
+}
+
 int kvm_create_vm(struct kvm *kvm, char *err, size_t err_len)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -90,6 +103,7 @@ int kvm_create_vm(struct kvm *kvm, char *err, size_t err_len)
 		snprintf(err, err_len, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		goto fail;
 	}
+	kvm_cpuid_mark_hypervisor(kvm->cpuid);
 
 	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
 	if (kvm->vm_fd < 0) {
