@@ -1,16 +1,20 @@
 #!/bin/bash
 # Runs tests/integration/*.sh. Each gets BUILD as $1 and exits 0 (pass),
 # 77 (skip, with the reason as its last output line) or anything else (fail).
+# INTEGRATION_TESTS="name ..." runs only those; LOGS puts the logs elsewhere
+# (linux_in_l1.sh runs the Linux tests inside an L1 with both).
 set -u
 build=$1
 results=${RESULTS:-$build/results.txt}
 top=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$build/logs"
+logs=${LOGS:-$build/logs}
+mkdir -p "$logs"
 failed=0
 for t in "$top"/tests/integration/*.sh; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
-	log="$build/logs/integration-$name.log"
+	case " ${INTEGRATION_TESTS:-$name} " in *" $name "*) ;; *) continue ;; esac
+	log="$logs/integration-$name.log"
 	start=$(date +%s%N)
 	bash "$t" "$build" >"$log" 2>&1
 	rc=$?
