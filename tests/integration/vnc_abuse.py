@@ -3,13 +3,15 @@
 the fuzzer's findings), on loopback, bounded: at most HELD connections open at
 once, new ones at most RATE per second, for SECONDS.
 
-    vnc_abuse.py PORT KIND SECONDS
+    vnc_abuse.py PORT WSPORT KIND SECONDS
 
 KIND is one of the names in KINDS, or "mix" (all of them at once, each in its
 own thread). Prints "KIND: N connections" at the end.
 """
+import base64
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -113,8 +115,56 @@ def k_trickle(port):
     return s
 
 
-def k_ws_half_upgrade(port):
+def k_http_on_rfb_port(port):
     s = conn(port); s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'); return s
+
+
+WSPORT = 0
+
+
+def ws_conn():
+    s = conn(WSPORT)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+               'Sec-WebSocket-Key: %s\r\n\r\n' % key).encode())
+    r = b''
+    while not r.endswith(b'\r\n\r\n'):
+        r += recvn(s, 1)
+    return s
+
+
+def ws_frame(payload, opcode=2, fin=True):
+    m = os.urandom(4)
+    n = len(payload)
+    h = bytes([(0x80 if fin else 0) | opcode])
+    h += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack('>H', n)
+    return h + m + bytes(b ^ m[i % 4] for i, b in enumerate(payload))
+
+
+def k_ws_half_upgrade(port):
+    s = conn(WSPORT); s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n'); return s
+
+
+def k_ws_oversize(port):
+    s = ws_conn()
+    s.sendall(bytes([0x82, 0xff]) + struct.pack('>Q', 1 << 40) + b'\0' * 4 + b'x' * 4096)
+    return s
+
+
+def k_ws_half_message(port):
+    # The version, then 2 of a FramebufferUpdateRequest's 10 bytes in a frame.
+    s = ws_conn(); s.sendall(ws_frame(b'RFB 003.008\n') + ws_frame(b'\x01') + ws_frame(b'\x01'))
+    s.sendall(ws_frame(b'\x03\x00'))
+    return s
+
+
+def k_ws_trickle(port):
+    # One byte per frame every 500 ms, and a lone ping.
+    s = ws_conn(); s.sendall(ws_frame(b'ping', opcode=9))
+    for b in b'RFB 003.008\n'[:6]:
+        s.sendall(ws_frame(bytes([b])))
+        time.sleep(0.5)
+    return s
 
 
 def k_big_message(port):
@@ -147,12 +197,16 @@ KINDS = {
     'encodings-65535': k_encodings_65535,
     'encodings-short': k_encodings_short,
     'trickle': k_trickle,
+    'http-on-rfb-port': k_http_on_rfb_port,
     'ws-half-upgrade': k_ws_half_upgrade,
+    'ws-oversize': k_ws_oversize,
+    'ws-half-message': k_ws_half_message,
+    'ws-trickle': k_ws_trickle,
     'big-message': k_big_message,
     'slow-reader': k_slow_reader,
 }
 # Kinds whose connections take time of their own: fewer of them at once.
-SLOW_KINDS = {'trickle': 4, 'slow-reader': 2}
+SLOW_KINDS = {'trickle': 4, 'slow-reader': 2, 'ws-trickle': 4}
 
 
 def run(port, kind, seconds, held_max, count):
@@ -179,7 +233,8 @@ def run(port, kind, seconds, held_max, count):
 
 
 def main():
-    port, kind, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+    global WSPORT
+    port, WSPORT, kind, seconds = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
     kinds = list(KINDS) if kind == 'mix' else [kind]
     threads, counts = [], {}
     for k in kinds:

@@ -7,9 +7,11 @@
 # floods, half a version, the 2-byte "GE" that hung libvncserver for good,
 # half a message, a 4 GiB clipboard announcement, absurd update requests, bpp
 # 7, 65535 encodings, fewer encodings than announced, a trickled 1 MiB
-# clipboard, a WebSocket upgrade stopped halfway, a message over the 1 MiB
-# limit, a client that never reads its updates; then all of them at once, in
-# raw and in tight. The good viewer's rate of changing updates during each
+# clipboard, an HTTP request on the RFB port, a message over the 1 MiB
+# limit, a client that never reads its updates; on the WebSocket port an
+# upgrade stopped halfway, an oversize frame, half a message in a frame, one
+# byte per frame every 500 ms after a lone ping; then all of them at once,
+# in raw and in tight. The good viewer's rate of changing updates during each
 # must be at least 95% of its rate measured alone just before (vnc/io.h:
 # fbvm's I/O thread gives libvncserver only complete messages and drains its
 # output, so nothing on the vnc loop waits for a client). Then the 17th
@@ -26,7 +28,9 @@ abuse="$(dirname "$0")/vnc_abuse.py"
 seconds=2
 
 port=$(free_port)
-start_fbvm abuse "$guest" "127.0.0.1:$port" --cmdline "mode=small"
+wsport=$(free_port)
+[ "$wsport" != "$port" ] || wsport=$((port + 1))
+start_fbvm abuse "$guest" "127.0.0.1:$port,websocket=$wsport" --cmdline "mode=small"
 wait_serial abuse "frame 1"
 
 # rate NAME ENC: changing updates per second seen by a good viewer in $seconds.
@@ -49,7 +53,7 @@ check() {
 			fail "the good viewer alone saw no change (the guest draws 60/s)"
 		# Niced: on a 2-core host the abusers' own CPU would otherwise be
 		# measured, not fbvm's loop.
-		nice -n 19 python3 "$abuse" "$port" "$kind" "$((seconds + 1))" >"$tmp/$kind.abuse" 2>&1 &
+		nice -n 19 python3 "$abuse" "$port" "$wsport" "$kind" "$((seconds + 1))" >"$tmp/$kind.abuse" 2>&1 &
 		pid=$!
 		sleep 0.5
 		r=$(rate "during-$kind-$enc" "$enc")
@@ -63,13 +67,14 @@ check() {
 }
 
 for kind in ${VNC_ABUSE_KINDS:-random connect-close half-version ge half-request cut-4g absurd-requests bpp7 \
-	encodings-65535 encodings-short trickle ws-half-upgrade big-message slow-reader}; do
+	encodings-65535 encodings-short trickle http-on-rfb-port big-message slow-reader \
+	ws-half-upgrade ws-oversize ws-half-message ws-trickle}; do
 	check "$kind" raw
 done
 check mix raw
 check mix tight
 
-for what in "not an RFB" "bytes of a message for 1000 ms" \
+for what in "not an RFB" "not a WebSocket upgrade\|no protocol version" "an oversize WebSocket frame" "bytes of a message for 1000 ms" \
 	"message type 6 refused" "bytes of updates unread"; do
 	grep -q "^vnc: warning: client .* dropped: .*$what" "$tmp/abuse.err" ||
 		fail "no 'dropped: ... $what' log line"
@@ -123,7 +128,7 @@ probe after --encodings raw --updates 10 --count-changes --timeout 10 "127.0.0.1
 [ "$(probe_value after changed_updates)" -ge 5 ] || fail "the guest stopped drawing"
 
 # SIGTERM ends fbvm within a second, with abusers connected.
-nice -n 19 python3 "$abuse" "$port" mix 3 >/dev/null 2>&1 &
+nice -n 19 python3 "$abuse" "$port" "$wsport" mix 3 >/dev/null 2>&1 &
 mix=$!
 sleep 1
 t0=$(date +%s%N)
