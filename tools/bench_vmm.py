@@ -24,7 +24,7 @@ What each row measures (1024x768 unless said):
   VNC CPU          on-CPU time (/proc/PID/task/TID/schedstat, ns: exact,
                    where utime+stime count 10 ms ticks) over a window inside
                    the client's session, as % of one core. fbvm: its `vnc`
-                   thread; QEMU: every thread but the vCPUs ("CPU n/KVM",
+                   and `vnc-io` threads; QEMU: every thread but the vCPUs ("CPU n/KVM",
                    named with -name debug-threads=on), i.e. its main loop
                    and vnc_worker. KVM's kernel workers (kvm-*) count for
                    neither. "outside the vCPU" rows count every fbvm thread
@@ -40,6 +40,14 @@ What each row measures (1024x768 unless said):
                    from the anim runs.
   peak RSS         VmHWM of the process after the raw anim runs (median),
                    256 MiB guest on both.
+  16 viewers       mode=small fps=60 with 16 vncprobe clients at once (raw,
+                   then tight), BENCH_SMALL_SECONDS each: the slowest and
+                   the fastest client's changing updates/s, and the VMM's
+                   whole CPU (every thread, vCPU included) in that window.
+  abuse ratio      mode=small fps=60: one raw client's changing updates/s
+                   while tests/integration/vnc_abuse.py runs every hostile
+                   kind at once (niced) beside it, over its rate alone just
+                   before; median of BENCH_VNC_RUNS pairs.
   key-to-photon    guests/kbd-demo (QEMU: -device i8042): vncprobe --latency
                    sends 'a' press / release as RFB KeyEvents; each event's
                    time until an update changes the picture (the guest
@@ -258,7 +266,7 @@ class VM:
             if name.startswith("kvm-") or vcpu.match(name):
                 continue
             outside += ns
-            if self.vmm != "fbvm" or name == "vnc":
+            if self.vmm != "fbvm" or name in ("vnc", "vnc-io"):
                 vnc += ns
         return vnc, outside
 
@@ -460,6 +468,49 @@ def bench_small(vmm):
     return (n / secs, int(res["steady_bytes"]) / max(n, 1), int(res["steady_pixels"]) / max(n, 1))
 
 
+def bench_viewers16(vmm, enc):
+    """(slowest, fastest changing updates/s of 16 clients, whole-process CPU %)."""
+    vm = VM(vmm, "ramfb-demo", "mode=small fps=60")
+    hs = [probe_start(vm.port, ["--encodings", enc, "--seconds", str(SMALL_SECONDS),
+                                "--count-changes", "--reconnect", "--timeout", "30"])
+          for _ in range(16)]
+    time.sleep(1.0)
+    ns0, t0 = sum(ns for _, ns in vm.threads().values()), time.monotonic()
+    time.sleep(max(SMALL_SECONDS - 1.5, 0.5))
+    cpu = 100.0 * (sum(ns for _, ns in vm.threads().values()) - ns0) / 1e9 / (
+        time.monotonic() - t0)
+    rates = []
+    for h in hs:
+        res = probe_finish(h, SMALL_SECONDS + 40)
+        check_probe(res, "%s 16 viewers %s" % (vmm, enc))
+        rates.append(int(res["changed_updates"]) / float(res["seconds"]))
+    vm.stop()
+    return min(rates), max(rates), cpu
+
+
+def bench_abuse(vmm):
+    """(median of abused/alone update-rate ratios, alone rates, abused rates)."""
+    abuse = os.path.join(TOP, "tests", "integration", "vnc_abuse.py")
+    vm = VM(vmm, "ramfb-demo", "mode=small fps=60")
+    alone, abused = [], []
+    for _ in range(VNC_RUNS):
+        res = probe(vm.port, ["--encodings", "raw", "--seconds", str(SMALL_SECONDS),
+                              "--count-changes", "--timeout", "30"])
+        check_probe(res, vmm + " abuse (alone)")
+        alone.append(int(res["changed_updates"]) / float(res["seconds"]))
+        # QEMU serves WebSocket on no port here: those kinds just fail to connect.
+        a = start(["nice", "-n", "19", sys.executable, abuse, str(vm.port), str(free_port()),
+                   "mix", str(SMALL_SECONDS + 1)])
+        time.sleep(0.5)
+        res = probe(vm.port, ["--encodings", "raw", "--seconds", str(SMALL_SECONDS),
+                              "--count-changes", "--timeout", "30"])
+        a.wait(timeout=60)
+        check_probe(res, vmm + " abuse (abused)")
+        abused.append(int(res["changed_updates"]) / float(res["seconds"]))
+    vm.stop()
+    return median([b / a for a, b in zip(alone, abused) if a > 0]), alone, abused
+
+
 def bench_latency(vmm):
     vm = VM(vmm, "kbd-demo", "", serial_file=True, i8042=True)
     vm.wait_serial("kbd-demo: ready")
@@ -580,6 +631,12 @@ def main():
         return tuple(median([r[i] for r in rs]) for i in range(3)) + (rs,) if rs else None
 
     fsm, qsm = sm("fbvm"), sm("qemu")
+    v16 = {}
+    for enc in ("raw", "tight"):
+        v16["fbvm", enc] = guarded("fbvm 16 viewers " + enc, bench_viewers16, "fbvm", enc)
+        v16["qemu", enc] = q(bench_viewers16, enc)
+    fab = guarded("fbvm abuse", bench_abuse, "fbvm")
+    qab = q(bench_abuse)
     fl = guarded("fbvm latency", bench_latency, "fbvm")
     ql = q(bench_latency)
 
@@ -609,6 +666,15 @@ def main():
     row("small change: bytes/update (raw)", qv(fsm, 1), qv(qsm, 1), 0,
         "~16400 (block) [2]", fsm and fsm[1] <= 1.25 * BLOCK_UPDATE_BYTES)
     row("small change: pixels/update (block 4096)", qv(fsm, 2), qv(qsm, 2), 0)
+    for enc in ("raw", "tight"):
+        f16, q16 = v16["fbvm", enc], v16["qemu", enc]
+        row("16 viewers, small change %s: slowest updates/s" % enc, qv(f16, 0), qv(q16, 0), 1,
+            ">= 55", f16 and f16[0] >= 55)
+        row("16 viewers, small change %s: fastest updates/s" % enc, qv(f16, 1), qv(q16, 1), 1)
+        row("16 viewers, small change %s: VMM CPU (%%)" % enc, qv(f16, 2), qv(q16, 2), 1,
+            "< 100", f16 and f16[2] < 100)
+    row("abuse mix: good viewer's rate / alone", qv(fab, 0), qv(qab, 0), 2, ">= 0.95",
+        fab and fab[0] >= 0.95)
     na_stack = "n/a [1]" if not qemu_na else qemu_na
     for enc in ("raw", "hextile", "zlib", "tight", "zrle"):
         row("vnc thread stack high-water, %s (KiB)" % enc, stacks[enc], na_stack, 1,
@@ -676,6 +742,10 @@ def main():
             print("  small upd/s         %s %s   (bytes/update %s)" % (
                 name, " ".join("%.1f" % r[0] for r in res[3]),
                 " ".join("%.0f" % r[1] for r in res[3])))
+    for name, res in (("fbvm", fab), ("QEMU", qab)):
+        if isinstance(res, tuple):
+            print("  abuse upd/s         %s alone %s abused %s" % (
+                name, " ".join("%.1f" % x for x in res[1]), " ".join("%.1f" % x for x in res[2])))
     for vmm, res in (("fbvm", fl), ("QEMU", ql)):
         if isinstance(res, tuple):
             r = res[2]
