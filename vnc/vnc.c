@@ -49,6 +49,14 @@
  * becomes a rectangle of the update (libvncserver's own cap is 50). */
 #define VNC_MAX_RECTS 48
 
+/* After a client arrives, refreshes stay at REFRESH_MIN_MS this long
+ * instead of backing off on an unchanged screen: a viewer that connects
+ * while the guest is about to draw (fbvm just started, a mode being set)
+ * gets the picture within one refresh of its drawing, not one back-off
+ * step (50-3000 ms) later. 2 s of 60 Hz refreshes per connection is cheap
+ * (the dirty log says what to compare). */
+#define VNC_NEW_CLIENT_FAST_MS 2000
+
 /* "[" + IPv6 address + "]:" + port + NUL. */
 #define VNC_ADDR_BYTES (INET6_ADDRSTRLEN + 8)
 
@@ -83,6 +91,7 @@ struct vnc_server {
 	char host[INET6_ADDRSTRLEN];   /* listen6Interface points here */
 	char listen_addr[VNC_ADDR_BYTES];
 	unsigned int clients;          /* connected (any protocol state) */
+	uint64_t fast_until_ms;        /* VNC_NEW_CLIENT_FAST_MS after the last arrival */
 	struct vnc_stats stats;
 	struct fb_rect rects[VNC_MAX_RECTS];
 };
@@ -282,6 +291,8 @@ static void vnc_refresh(struct vnc_server *s)
 	if (changed)
 		s->stats.refreshes_changed++;
 	refresh_schedule_refreshed(&s->schedule, log_now_ms(), changed);
+	if (log_now_ms() < s->fast_until_ms)
+		refresh_schedule_hold_fast(&s->schedule, log_now_ms());
 	/* A control client waits for the screen: no backing off meanwhile. */
 	if (s->share && display_share_fast_wanted(s->share))
 		refresh_schedule_hold_fast(&s->schedule, log_now_ms());
@@ -301,6 +312,7 @@ static void vnc_take_clients(struct vnc_server *s)
 	while (vnc_io_take(s->io, &fd, s->new_client_addr, sizeof(s->new_client_addr))) {
 		if (!s->clients && !s->share)
 			tracker_invalidate(s->tracker);
+		s->fast_until_ms = log_now_ms() + VNC_NEW_CLIENT_FAST_MS;
 		vnc_refresh(s);
 		refresh_schedule_reset(&s->schedule, log_now_ms());
 		/* It reports getnameinfo and TCP_NODELAY failing on a socketpair. */
