@@ -8,6 +8,7 @@ gcc make pkg-config python3 time
 libvncserver-dev libsdl2-dev zlib1g-dev libcmocka-dev libpng-dev libjson-c-dev nettle-dev
 qemu-system-x86 vncsnapshot netpbm tigervnc-viewer tigervnc-tools
 xvfb x11-apps xdotool
+chromium novnc
 man-db
 acpica-tools
 "
