@@ -720,7 +720,7 @@ def main():
     print("    connection (\"Rect too large\"), vncprobe --reconnect connects again: that time")
     print("    is part of QEMU's first frame, as it is for any libvncclient viewer.")
     print("[4] on-CPU time (/proc/PID/task/TID/schedstat) per second of wall time. fbvm: its")
-    print("    vnc thread; QEMU: every thread but its vCPU (\"CPU 0/KVM\"), i.e. main loop and")
+    print("    vnc and vnc-io threads; QEMU: every thread but its vCPU (\"CPU 0/KVM\"), i.e. main loop and")
     print("    vnc_worker. \"Outside the vCPU\": every thread but the vCPU on both (fbvm: + main).")
     print("[5] the guest draws 60 frames/s (PIT-paced); met at 95% of them.")
     print()
