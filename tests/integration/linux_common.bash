@@ -39,8 +39,9 @@ need_hardware_kvm() {
 # What a Linux guest's poweroff and reboot end fbvm with (README, exit
 # status): with ACPI (hypervisor/acpi_tables.c) Linux powers off through the
 # FADT's PM1a control block, status 0, and prints "reboot: Power down";
-# reboot finds no ACPI reset register and pulses reset through the keyboard
-# controller (arch/x86/kernel/reboot.c BOOT_KBD), status 4.
+# reboot writes the FADT's reset register first (arch/x86/kernel/reboot.c
+# BOOT_ACPI: 0x06 to port 0xCF9, "guest reset: port 0xCF9 hard reset"),
+# status 4, as the i8042 pulse it falls back to would give.
 LINUX_POWEROFF_RC=0
 LINUX_POWEROFF_LINE="reboot: Power down"
 LINUX_REBOOT_RC=4
