@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,8 @@ struct fixture {
 	pthread_mutex_t lock;      /* events arrive on the vnc thread */
 	struct event events[MAX_EVENTS];
 	size_t n_events;
+	unsigned int key_stall_ms;  /* rec_key hangs this long: a stuck input path */
+	bool key_stalling;          /* it is hanging now */
 };
 
 struct rfb_client {
@@ -88,7 +91,16 @@ static uint64_t now_ms(void)
 static void rec_key(void *opaque, uint16_t qnum, bool down)
 {
 	struct fixture *f = opaque;
+	unsigned int stall;
+
 	pthread_mutex_lock(&f->lock);
+	stall = f->key_stall_ms;
+	f->key_stalling = stall > 0;
+	pthread_mutex_unlock(&f->lock);
+	if (stall)
+		usleep(stall * 1000);
+	pthread_mutex_lock(&f->lock);
+	f->key_stalling = false;
 	if (f->n_events < MAX_EVENTS)
 		f->events[f->n_events++] = (struct event){ .is_key = true, .qnum = qnum, .down = down };
 	pthread_mutex_unlock(&f->lock);
@@ -743,6 +755,35 @@ static void test_vnc_server_stops_promptly_with_idle_client(void **state)
 	rfb_close(&c);
 }
 
+static void test_vnc_server_stop_is_bounded_when_the_input_path_hangs(void **state)
+{
+	struct fixture *f = *state;
+	struct rfb_client c;
+	static const uint8_t key[8] = { 4, 1, 0, 0, 0, 0, 0, 'z' };
+	bool stalling = false;
+	uint64_t t0, end;
+
+	publish(f, FB_GPA_A, 64, 32, 1);
+	assert_int_equal(start_server(f, "127.0.0.1"), 0);
+	f->key_stall_ms = 2500;
+	rfb_open(&c, f, 1);
+	write_all(c.fd, key, sizeof(key));
+	for (end = now_ms() + WAIT_MS; !stalling && now_ms() < end; usleep(1000)) {
+		pthread_mutex_lock(&f->lock);
+		stalling = f->key_stalling;
+		pthread_mutex_unlock(&f->lock);
+	}
+	assert_true(stalling);
+	/* The vnc thread is stuck in the sink: stop gives up on it after 1 s. */
+	t0 = now_ms();
+	vnc_stop(f->vnc);
+	assert_true(now_ms() - t0 < 1500);
+	rfb_close(&c);
+	/* Once it is unstuck it ends by itself; teardown's vnc_destroy then
+	 * joins it and frees everything (LeakSanitizer checks). */
+	usleep(2500 * 1000);
+}
+
 static void test_vnc_server_scans_nothing_without_clients(void **state)
 {
 	struct fixture *f = *state;
@@ -759,6 +800,8 @@ static void test_vnc_server_scans_nothing_without_clients(void **state)
 
 int main(void)
 {
+	/* As fbvm's main: a write to a closed socket fails, it does not kill. */
+	signal(SIGPIPE, SIG_IGN);
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_vnc_server_client_sees_guest_mode_and_exact_colours),
@@ -772,6 +815,7 @@ int main(void)
 		T(test_vnc_server_ipv6_loopback_listens_on_ipv6_only),
 		T(test_vnc_server_port_in_use_is_a_clear_error),
 		T(test_vnc_server_stops_promptly_with_idle_client),
+		T(test_vnc_server_stop_is_bounded_when_the_input_path_hangs),
 		T(test_vnc_server_scans_nothing_without_clients),
 	};
 #undef T

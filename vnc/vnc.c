@@ -59,6 +59,13 @@
  * steady state. */
 #define VNC_NEW_CLIENT_FAST_MS 500
 
+/* How long vnc_stop waits for the vnc thread. Nothing on it waits for a
+ * client any more, but it calls out (the input sink: a device and its
+ * lock); if that ever hangs, fbvm still ends: the thread is left running
+ * and the process exits without it. */
+#define VNC_STOP_WAIT_MS 1000
+#define VNC_STOP_POLL_MS 2
+
 /* "[" + IPv6 address + "]:" + port + NUL. */
 #define VNC_ADDR_BYTES (INET6_ADDRSTRLEN + 8)
 
@@ -87,6 +94,8 @@ struct vnc_server {
 	struct vnc_input input;
 	struct refresh_schedule schedule;
 	struct thread *thread;
+	atomic_bool thread_done;       /* vnc_thread_main has returned */
+	bool thread_abandoned;         /* it did not stop within VNC_STOP_WAIT_MS */
 	struct vnc_io *io;             /* the sockets (vnc/io.h) */
 	char new_client_addr[VNC_ADDR_BYTES];   /* for vnc_on_new_client */
 	int stop_efd;
@@ -374,6 +383,7 @@ static void *vnc_thread_main(void *arg)
 		 * for a client. */
 		rfbProcessEvents(s->screen, 0);
 	}
+	atomic_store(&s->thread_done, true);
 	return NULL;
 }
 
@@ -552,11 +562,27 @@ void vnc_stop(struct vnc_server *s)
 	if (!s || !s->screen)
 		return;
 	if (s->thread) {
+		uint64_t waited = 0;
+
 		if (write(s->stop_efd, &one, sizeof(one)) < 0) {
 			/* Cannot fail for an eventfd below its maximum. */
 		}
 		/* The I/O thread still drains what libvncserver writes, so
 		 * the vnc thread cannot be waiting on a client here. */
+		while (!atomic_load(&s->thread_done) && !s->thread_abandoned &&
+		       waited < VNC_STOP_WAIT_MS) {
+			usleep(VNC_STOP_POLL_MS * 1000);
+			waited += VNC_STOP_POLL_MS;
+		}
+		if (!atomic_load(&s->thread_done)) {
+			if (!s->thread_abandoned)
+				log_error("vnc", "the vnc thread did not stop within %u ms; going on"
+					  " without it", VNC_STOP_WAIT_MS);
+			s->thread_abandoned = true;
+			/* Its clients are closed; the server stays for it. */
+			vnc_io_stop(s->io);
+			return;
+		}
 		thread_join(s->thread, NULL);
 		s->thread = NULL;
 	}
@@ -571,6 +597,8 @@ void vnc_destroy(struct vnc_server *s)
 	if (!s)
 		return;
 	vnc_stop(s);
+	if (s->thread)
+		return;   /* abandoned and still running: it keeps what it uses */
 	vnc_auth_destroy(s->auth);
 	vnc_io_destroy(s->io);
 	close(s->stop_efd);

@@ -102,8 +102,11 @@ int vnc_start(struct vnc_server *s);
 
 /* Asks the vnc and vnc-io threads to stop and joins them: clients are
  * disconnected (their held keys released) and the sockets closed. Returns
- * within one loop iteration of each: neither waits for a client.
- * Idempotent; a server never started is fine. */
+ * within one loop iteration of each: neither waits for a client. Should
+ * the vnc thread not stop within 1 s (stuck in an input sink), it is left
+ * running with its server, one error line says so, and vnc_stop returns
+ * anyway (the next call tries again; vnc_destroy then frees nothing it
+ * uses). Idempotent; a server never started is fine. */
 void vnc_stop(struct vnc_server *s);
 
 /* Stops the server if needed and frees it. NULL is fine. */
