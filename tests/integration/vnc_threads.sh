@@ -1,7 +1,8 @@
 #!/bin/bash
 # libvncserver runs in non-threaded mode: with clients of every kind
-# connected (viewers in several encodings, a connection that has not sent its
-# version, one holding half a message, one that does not read) the fbvm
+# connected (viewers in several encodings, a WebSocket viewer, a connection
+# that has not sent its version, one holding half a message, one that does
+# not read) the fbvm
 # process has exactly the threads fbvm started itself — main, vcpu0, vnc,
 # vnc-io (/proc/PID/task) — and no thread libvncserver made with a default
 # stack; each of them is in fbvm's thread registry (fixed stack, guard,
@@ -25,16 +26,18 @@ threads() {   # names of our threads, sorted, one line
 }
 
 port=$(free_port)
-start_fbvm threads "$guest" "127.0.0.1:$port" --cmdline "mode=anim"
+wsport=$(free_port)
+[ "$wsport" != "$port" ] || wsport=$((port + 1))
+start_fbvm threads "$guest" "127.0.0.1:$port,websocket=$wsport" --cmdline "mode=anim"
 pids=()
 for enc in raw tight zrle hextile; do
 	"$VNCPROBE" --encodings "$enc" --seconds 2 --timeout 10 "127.0.0.1:$port" \
 		>"$tmp/$enc.probe" 2>&1 &
 	pids+=($!)
 done
-python3 - "$port" <<'PY' &
-import socket, sys, time
-port = int(sys.argv[1])
+python3 - "$port" "$wsport" <<'PY' &
+import base64, os, socket, sys, time
+port, wsport = int(sys.argv[1]), int(sys.argv[2])
 def conn():
     s = socket.create_connection(('127.0.0.1', port)); s.settimeout(5); return s
 def handshake(s):
@@ -45,6 +48,12 @@ half = conn(); handshake(half); half.sendall(b'\x03\x00')   # 2 of 10 bytes
 slow = socket.socket(); slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 slow.connect(('127.0.0.1', port)); handshake(slow)
 slow.sendall(b'\x02\x00\x00\x01\x00\x00\x00\x00' + b'\x03\x00\x00\x00\x00\x00\x04\x00\x03\x00' * 20)
+ws = socket.create_connection(('127.0.0.1', wsport)); ws.settimeout(5)  # a WebSocket viewer
+ws.sendall(('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+            'Sec-WebSocket-Key: %s\r\n\r\n' % base64.b64encode(os.urandom(16)).decode()).encode())
+m = os.urandom(4)
+time.sleep(0.1)
+ws.sendall(bytes([0x82, 0x8c]) + m + bytes(b ^ m[i % 4] for i, b in enumerate(b'RFB 003.008\n')))
 time.sleep(1.5)
 PY
 kinds=$!
