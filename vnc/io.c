@@ -621,6 +621,11 @@ static bool io_ws_queue(struct io_conn *c, enum ws_opcode op, const uint8_t *p, 
  * False: close c (logged where the client did wrong). */
 static bool io_ws_decode(struct vnc_io *io, struct io_conn *c)
 {
+	/* Before its handoff a client sends its version and nothing else (it
+	 * waits for the server's security types): a connection that has not
+	 * shown it speaks RFB holds a few bytes, not megabytes. */
+	const size_t in_max = c->live ? IO_IN_MAX_BYTES : 4 * RFB_VERSION_BYTES;
+
 	for (;;) {
 		uint8_t *b = c->raw.data + c->raw.head;
 		struct ws_frame f;
@@ -646,9 +651,9 @@ static bool io_ws_decode(struct vnc_io *io, struct io_conn *c)
 						" fragments out of order", c->addr);
 				return false;
 			}
-			if (c->in.len + f.payload_bytes > IO_IN_MAX_BYTES)
+			if (c->in.len + f.payload_bytes > in_max)
 				return true;   /* wait until the pair takes more */
-			if (!io_bytes_reserve(&c->in, (size_t)f.payload_bytes, IO_IN_MAX_BYTES))
+			if (!io_bytes_reserve(&c->in, (size_t)f.payload_bytes, in_max))
 				return false;
 			memcpy(c->in.data + c->in.head + c->in.len, b + f.header_bytes,
 			       (size_t)f.payload_bytes);
@@ -685,7 +690,8 @@ static bool io_ws_decode(struct vnc_io *io, struct io_conn *c)
  * the RFB version is in c->in. */
 static bool io_ws_hello(struct vnc_io *io, struct io_conn *c)
 {
-	if (io_read(c, &c->raw, c->ws_upgraded ? IO_WS_RAW_MAX_BYTES : WS_MAX_REQUEST_BYTES) < 0)
+	/* The upgrade request, then a frame with the version: a few KiB. */
+	if (io_read(c, &c->raw, WS_MAX_REQUEST_BYTES) < 0)
 		return false;
 	if (!c->ws_upgraded) {
 		char resp[WS_MAX_RESPONSE_BYTES];
@@ -710,7 +716,17 @@ static bool io_ws_hello(struct vnc_io *io, struct io_conn *c)
 			return false;
 		c->ws_upgraded = true;
 	}
-	return io_ws_decode(io, c);
+	if (!io_ws_decode(io, c))
+		return false;
+	if (c->raw.len >= WS_MAX_REQUEST_BYTES && c->in.len < RFB_VERSION_BYTES) {
+		/* Full, and still no version: it will not come (and the socket
+		 * would stay readable for nothing). */
+		io->stats.dropped_hello++;
+		log_ratelimited(LOG_WARN, "vnc", "client %s dropped: %u bytes of WebSocket frames"
+				" without a protocol version", c->addr, WS_MAX_REQUEST_BYTES);
+		return false;
+	}
+	return true;
 }
 
 static void io_hello_readable(struct vnc_io *io, struct io_conn *c)
