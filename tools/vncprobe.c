@@ -29,9 +29,10 @@
  *     --retry-ms N       wait N ms between connection attempts (default 100)
  *     --t0 SECONDS       a CLOCK_REALTIME instant (bash's $EPOCHREALTIME,
  *                        Python's time.time()) taken just before the server
- *                        was started: connect_ms, first_update_ms and met_ms
- *                        are then measured from it instead of from the
- *                        probe's own start (time from start to first frame)
+ *                        was started: connect_ms, first_update_ms,
+ *                        first_picture_ms and met_ms are then measured from
+ *                        it instead of from the probe's own start (time
+ *                        from start to first frame)
  *     --latency N        key-to-photon latency: after the first picture (and
  *                        once every --expect holds), N times: send one key
  *                        event (press and release alternate), time until an
@@ -60,6 +61,9 @@
  * Besides counts and rates the output has max_gap_ms, the longest time
  * between two updates (or since the last one, at the end): how long the
  * server stalled this client; met_ms, when every goal was met (-1: never);
+ * first_picture_ms, when the first update that carried pixels ended (the
+ * first update may be pseudo-rectangles only, e.g. QEMU's Extended Key
+ * Event ack; -1: none);
  * and steady_seconds, steady_updates, steady_bytes, steady_pixels: the
  * time, updates, bytes received and rectangle pixels after the end of the
  * first update that carried pixels (the whole screen), counting only
@@ -892,6 +896,8 @@ int main(int argc, char **argv)
 
 	printf("connect_ms=%.0f\n", (P.t_connected - P.t0) * 1000);
 	printf("first_update_ms=%.0f\n", P.updates ? (P.t_first_update - P.t0) * 1000 : -1.0);
+	printf("first_picture_ms=%.1f\n",
+	       P.t_first_picture ? (P.t_first_picture - P.t0) * 1000 : -1.0);
 	printf("width=%d\nheight=%d\nresizes=%ld\n", cl->width, cl->height, P.resizes);
 	printf("updates=%ld\nrects=%ld\nbytes=%llu\n", P.updates, P.rects,
 	       (unsigned long long)bytes);
