@@ -4,7 +4,10 @@
 # (mode=still, and frame 5 of mode=anim) is read over VNC from both with
 # tools/vncprobe (raw encoding, exact pixels) and saved as PNG; the two
 # pictures must be pixel-identical (libpng writes identical files for
-# identical pixels).
+# identical pixels). Each side is read only once the guest said on its serial
+# line that the frame is complete, and the probe waits for pixels that only
+# that frame has, so a loaded host cannot make either side show an earlier
+# frame.
 set -eu
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/vnc_common.bash"
@@ -24,13 +27,43 @@ qemu_port() {
 	echo "$p"
 }
 
+# frame_expects CMDLINE: --expect options for pixels of the frame the guest
+# holds (pattern.h) that no earlier frame has, so a probe does not stop at one.
+frame_expects() {
+	case $1 in
+	mode=still) still_expects 1024 768 ;;
+	# Frame 5 of anim: the last field pixel is pattern_anim_rgb(1023, 767, 5)
+	# and the counter's last digit is a 5 (its top row is lit where a 4's is
+	# not: bit 6, scale 4, at counter x 16 + 8 + 5 * 32, y 192 + 16 + 8).
+	"mode=anim frames=5 hold")
+		bar_expects 1024 768
+		printf -- '--expect 1023,767,130903 --expect 188,216,FFFFFF ' ;;
+	*) fail "no frame_expects for '$1'" ;;
+	esac
+}
+
+# wait_file FILE TEXT: until FILE has TEXT (the guest's serial line; 30 s).
+wait_file() {
+	for _ in $(seq 600); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$1"
+	fail "guest never printed '$2' to $1"
+}
+
 for cmdline in "mode=still" "mode=anim frames=5 hold"; do
 	name=$(echo "$cmdline" | tr ' =' '__')
+	case $cmdline in
+	*frames=5*) ready="ramfb-demo: done frames=5" ;;
+	*) ready="ramfb-demo: frame 1 " ;;
+	esac
 	# fbvm
 	port=$(free_port)
 	start_fbvm "fbvm-$name" "$guest" "127.0.0.1:$port" --cmdline "$cmdline"
+	wait_file "$tmp/fbvm-$name.serial" "$ready"
 	# shellcheck disable=SC2046
-	probe "fbvm-$name" --encodings raw --wait-size 1024x768 $(bar_expects 1024 768) \
+	probe "fbvm-$name" --encodings raw --wait-size 1024x768 $(frame_expects "$cmdline") \
 		--png "$tmp/fbvm-$name.png" --timeout 20 "127.0.0.1:$port"
 	stop_fbvm
 	[ "$probe_rc" -eq 0 ] || { cat "$tmp/fbvm-$name.probe"; fail "fbvm ($cmdline): no picture"; }
@@ -42,9 +75,14 @@ for cmdline in "mode=still" "mode=anim frames=5 hold"; do
 		-vnc "127.0.0.1:$((port - 5900))" -serial "file:$tmp/qemu-$name.serial" \
 		-device isa-debug-exit,iobase=0x501,iosize=1 </dev/null >"$tmp/qemu-$name.err" 2>&1 &
 	qemu_pid=$!
+	wait_file "$tmp/qemu-$name.serial" "$ready"
+	# QEMU switches its VNC surface to the ramfb's size on its next display
+	# refresh, up to 3 s after the guest set it up (its idle refresh interval);
+	# a viewer connecting during that switch is dropped ("Rect too large",
+	# see vncprobe --reconnect), so the probe connects again.
 	# shellcheck disable=SC2046
-	probe "qemu-$name" --encodings raw --wait-size 1024x768 $(bar_expects 1024 768) \
-		--png "$tmp/qemu-$name.png" --timeout 30 "127.0.0.1:$port"
+	probe "qemu-$name" --encodings raw --wait-size 1024x768 $(frame_expects "$cmdline") \
+		--reconnect --png "$tmp/qemu-$name.png" --timeout 30 "127.0.0.1:$port"
 	kill -TERM "$qemu_pid" 2>/dev/null || true
 	wait "$qemu_pid" 2>/dev/null || true
 	qemu_pid=
