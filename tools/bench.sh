@@ -5,10 +5,12 @@
 #
 # The measurements are in tools/bench_vmm.py (its header says how each row
 # is measured); it boots guests/hello, guests/ramfb-demo and guests/kbd-demo
-# on both VMMs and drives them with tools/vncprobe. About 2 minutes.
+# on both VMMs and drives them with tools/vncprobe. About 4 minutes (253 s
+# on a busy 2-core host; all of make bench took 10 minutes there).
 # Environment: BENCH_RUNS (hello runs, 5), BENCH_FIRST_RUNS (5),
-# BENCH_VNC_RUNS (3), BENCH_SECONDS (anim run length, 4),
-# BENCH_STATIC_SECONDS (10), BENCH_SMALL_SECONDS (3), BENCH_LATENCY_N (100),
+# BENCH_CONNECT_RUNS (10), BENCH_VNC_RUNS (3), BENCH_SECONDS (anim run
+# length, 4), BENCH_STATIC_SECONDS (10), BENCH_SMALL_SECONDS (3),
+# BENCH_VIEWERS_SECONDS (16-viewer run length, 6), BENCH_LATENCY_N (100),
 # BENCH_EXITS_RUNS (5), BENCH_EXITS_COUNT (500).
 # Then tools/bench_exits.py BUILD adds the exit round trips per kind of
 # device access, tools/bench_control.py BUILD the control socket's rows
