@@ -95,7 +95,7 @@ root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,host,modules}
 dpkg-deb -x "$busybox_deb" "$work/busybox"
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
-for applet in sh mount umount mkdir insmod cat echo chroot poweroff sync sleep sed tr ip hostname; do
+for applet in sh mount mkdir insmod cat echo chroot poweroff sync sleep sed tr ip hostname ln; do
 	ln -s busybox "$root/bin/$applet"
 done
 for m in "${order[@]}"; do
@@ -108,7 +108,7 @@ cat >"$root/init" <<'INIT'
 #!/bin/sh
 # L1 for fbvm's tests (tools/l1/run-l1.sh): load the modules, mount the
 # host's / (read-only) and BUILD (writable) over virtio-9p, put tmpfs where
-# programs write, chroot and run BUILD/l1/run/command; its exit status goes
+# programs write (HOME is in /tmp), chroot and run BUILD/l1/run/command; its exit status goes
 # to BUILD/l1/run/status, then power off.
 export PATH=/bin
 mount -t proc proc /proc
@@ -126,22 +126,27 @@ build=$(sed -n 's/.*l1\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$build" ] || give_up "no l1.build= on the command line"
 opts=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o "$opts,ro,cache=loose" hostroot /host || give_up "cannot mount the host's / over 9p"
-mount -t 9p -o "$opts" build "/host$build" || give_up "cannot mount $build over 9p"
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm 2>/dev/null
+# What udev would add: bash's <(...) needs /dev/fd.
+ln -s /proc/self/fd /host/dev/fd
+ln -s /proc/self/fd/0 /host/dev/stdin
+ln -s /proc/self/fd/1 /host/dev/stdout
+ln -s /proc/self/fd/2 /host/dev/stderr
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
-for d in /tmp /run /var/tmp /var/log /var/cache /var/lib/xkb /root /home; do
+for d in /tmp /run /var/tmp /var/log /var/cache /var/lib/xkb; do
 	[ -d "/host$d" ] && mount -t tmpfs -o mode=1777 tmpfs "/host$d"
 done
-chmod 700 /host/root
+# BUILD last: it may lie under one of those tmpfs (/tmp/...).
+mkdir -p "/host$build" 2>/dev/null
+mount -t 9p -o "$opts" build "/host$build" || give_up "cannot mount $build over 9p"
 say "kvm: $(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null | sed 's/^/npt=/')" 
 chroot /host /bin/bash "$build/l1/run/command" </dev/console >/dev/console 2>&1
 echo $? >"/host$build/l1/run/status"
 sync
-umount "/host$build"
 poweroff -f
 sleep 10
 INIT

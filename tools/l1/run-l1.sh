@@ -5,7 +5,8 @@
 # nested paging, so L1's kvm_amd offers a hardware-style /dev/kvm, and fbvm
 # inside L1 boots Debian's kernel in seconds of guest time.
 # L1 sees the host's / read-only and BUILD writable, both over virtio-9p at
-# their own paths, with tmpfs on /tmp, /run, /root and the like; so fbvm, its
+# their own paths, with tmpfs on /tmp, /run and /var's scratch folders (so
+# the caller's directory must lie elsewhere); so fbvm, its
 # libraries and every test tool are the host's own and nothing is copied.
 # The command runs as root in the caller's directory with a plain PATH and
 # L1=1 in its environment; its output is this script's output and
@@ -24,6 +25,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "$1" && pwd)
 shift
 case $build in *[!A-Za-z0-9/._+-]*) die "BUILD path '$build' has characters the kernel command line cannot carry" ;; esac
+# L1 puts tmpfs on these (only BUILD is mounted back over them).
+case $PWD/ in /tmp/* | /run/* | /var/tmp/* | /var/log/* | /var/cache/*) die "run from a directory outside /tmp, /run and /var: L1 hides those behind tmpfs" ;; esac
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (tools/deps.sh installs qemu-system-x86)"
 
 "$top/tools/l1/build-l1.sh" "$build" || exit $?
@@ -37,7 +40,8 @@ run=$build/l1/run
 rm -f "$run/status"
 {
 	echo "# written by tools/l1/run-l1.sh; run by L1's /init in the chroot"
-	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb L1=1 LANG=C.UTF-8"
+	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp/home TERM=dumb L1=1 LANG=C.UTF-8"
+	echo "mkdir -p \"\$HOME\""
 	printf 'cd -- %q\n' "$PWD"
 	printf 'exec'; printf ' %q' "$@"; echo
 } >"$run/command"
@@ -49,7 +53,7 @@ timeout --kill-after=10 "$secs" nice -n 10 qemu-system-x86_64 \
 	-accel tcg,thread=multi -M q35 -cpu max -smp 2 -m 3G \
 	-nodefaults -display none -no-reboot -monitor none -serial stdio \
 	-kernel "$build/l1/vmlinuz" -initrd "$build/l1/initramfs.cpio.gz" \
-	-append "console=ttyS0 quiet panic=1 l1.build=$build" \
+	-append "console=ttyS0 quiet loglevel=3 panic=1 l1.build=$build" \
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	-fsdev "local,id=build,path=$build,security_model=none,multidevs=remap" \
