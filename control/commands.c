@@ -504,11 +504,26 @@ void control_execute(struct control_server *s, struct control_client *c,
 	case CONTROL_CMD_WAIT_SCREEN:
 		start_wait(s, c, req, baseline);
 		return;
-	case CONTROL_CMD_SYSTEM_RESET:
+	case CONTROL_CMD_SYSTEM_RESET: {
+		/* In place, as QMP's system_reset without -no-reboot: the guest
+		 * boots again and fbvm keeps running (a guest's own reset still
+		 * ends it, status 4). */
+		int ret = s->cfg.reset(s->cfg.reset_ctx);
+
+		if (ret < 0) {
+			control_reply_error(s, c, req->id, CONTROL_ERR_GENERIC,
+					    ret == -ECANCELED ? "the VM is stopping"
+							      : "the reset failed; fbvm is stopping");
+			break;
+		}
 		control_reply(s, c, req->id, NULL);
-		vm_request_stop(VM_STOP_RESET, EXIT_STATUS_RESET, "system_reset from the control"
-				" socket");
+		struct json_object *data = json_object_new_object();
+		json_object_object_add(data, "guest", json_object_new_boolean(false));
+		json_object_object_add(data, "reason",
+				       json_object_new_string("host-qmp-system-reset"));
+		control_broadcast(s, "RESET", data);
 		break;
+	}
 	case CONTROL_CMD_QUIT:
 		control_reply(s, c, req->id, NULL);
 		vm_request_stop(VM_STOP_POWEROFF, EXIT_STATUS_OK, "quit from the control socket");

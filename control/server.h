@@ -59,6 +59,10 @@ struct control_config {
 	struct input_sink input;
 	uint64_t vram_gpa, vram_bytes;    /* a surface here is the std VGA's, else ramfb's */
 	uint64_t start_ms;                /* log_now_ms() at VM start, for uptime */
+	/* system_reset: reboots the guest in place (the board's machine_reset);
+	 * 0 or a negative errno. Runs on the control thread. */
+	int (*reset)(void *ctx);
+	void *reset_ctx;
 };
 
 struct control_stats {

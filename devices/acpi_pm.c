@@ -56,7 +56,7 @@ static void acpi_pm_update_sci(struct acpi_pm *pm)
 	}
 }
 
-void acpi_pm_reset(struct acpi_pm *pm)
+static void acpi_pm_reset_locked(struct acpi_pm *pm)
 {
 	pm->sts = 0;
 	pm->en = 0;
@@ -65,6 +65,13 @@ void acpi_pm_reset(struct acpi_pm *pm)
 	pm->timer_epoch = 0;
 	pm->sci_level = false;
 	irq_line_set(&pm->sci, false);
+}
+
+void acpi_pm_reset(struct acpi_pm *pm)
+{
+	pthread_mutex_lock(&pm->lock);
+	acpi_pm_reset_locked(pm);
+	pthread_mutex_unlock(&pm->lock);
 }
 
 /* SLP_EN was written with the SLP_TYP now in cnt. */

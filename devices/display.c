@@ -59,6 +59,13 @@ void display_publish(struct display *d, const struct display_surface *s)
 	pthread_mutex_unlock(&d->lock);
 }
 
+void display_reset(struct display *d)
+{
+	const struct display_surface none = { .enabled = false };
+
+	display_publish(d, &none);
+}
+
 void display_snapshot(struct display *d, struct display_surface *out)
 {
 	pthread_mutex_lock(&d->lock);

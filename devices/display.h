@@ -65,6 +65,10 @@ bool display_surface_span(const struct display_surface *s, uint64_t *span_bytes)
  * a new generation number; s->generation is ignored. Any thread. */
 void display_publish(struct display *d, const struct display_surface *s);
 
+/* Power-on: no surface ("no frame yet"), published with a new generation so
+ * every frontend drops the old picture and adopts the next one whole. */
+void display_reset(struct display *d);
+
 /* Copies the current surface: all fields come from the same publish. Any thread. */
 void display_snapshot(struct display *d, struct display_surface *out);
 

@@ -118,6 +118,16 @@ static void fw_cfg_reset_locked(struct fw_cfg *fw)
 	fw->dma_addr_high = 0;
 }
 
+void fw_cfg_reset(struct fw_cfg *fw)
+{
+	pthread_mutex_lock(&fw->lock);
+	fw_cfg_reset_locked(fw);
+	for (unsigned int i = 0; i < fw->file_count; i++)
+		if (fw->files[i].initial)
+			memcpy(fw->files[i].data, fw->files[i].initial, fw->files[i].size);
+	pthread_mutex_unlock(&fw->lock);
+}
+
 static struct fw_cfg_item fw_cfg_selected_item(struct fw_cfg *fw)
 {
 	struct fw_cfg_item item = { NULL, 0, NULL };
@@ -440,8 +450,10 @@ void fw_cfg_destroy(struct fw_cfg *fw)
 {
 	if (!fw->mem)
 		return;
-	for (unsigned int i = 0; i < fw->file_count; i++)
+	for (unsigned int i = 0; i < fw->file_count; i++) {
 		free(fw->files[i].data);
+		free(fw->files[i].initial);
+	}
 	pthread_mutex_destroy(&fw->lock);
 	memset(fw, 0, sizeof(*fw));
 }
@@ -450,7 +462,7 @@ int fw_cfg_add_file(struct fw_cfg *fw, const char *name, const void *data, uint3
 		    fw_cfg_write_cb write_cb, void *opaque)
 {
 	size_t name_len = strnlen(name, FW_CFG_FILE_NAME_BYTES);
-	uint8_t *copy = NULL;
+	uint8_t *copy = NULL, *initial = NULL;
 	unsigned int pos;
 	int err = 0;
 
@@ -483,12 +495,22 @@ int fw_cfg_add_file(struct fw_cfg *fw, const char *name, const void *data, uint3
 		}
 		memcpy(copy, data, size);
 	}
+	if (size && write_cb) {
+		initial = malloc(size);
+		if (!initial) {
+			free(copy);
+			err = -ENOMEM;
+			goto out;
+		}
+		memcpy(initial, data, size);
+	}
 
 	memmove(&fw->files[pos + 1], &fw->files[pos],
 		(fw->file_count - pos) * sizeof(fw->files[0]));
 	fw->file_count++;
 	fw->files[pos] = (struct fw_cfg_file){
-		.data = copy, .size = size, .write_cb = write_cb, .opaque = opaque,
+		.data = copy, .initial = initial, .size = size, .write_cb = write_cb,
+		.opaque = opaque,
 	};
 	memcpy(fw->files[pos].name, name, name_len + 1);
 	/* Files after the new one move up a key, as in QEMU. */

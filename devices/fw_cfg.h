@@ -53,6 +53,7 @@ typedef void (*fw_cfg_write_cb)(void *opaque, const uint8_t *data, size_t size,
 struct fw_cfg_file {
 	char name[FW_CFG_FILE_NAME_BYTES];
 	uint8_t *data;          /* owned by fw_cfg (a copy); NULL when size is 0 */
+	uint8_t *initial;       /* a writable file's content as added, for fw_cfg_reset() */
 	uint32_t size;
 	uint16_t select;
 	fw_cfg_write_cb write_cb;  /* NULL: read-only */
@@ -91,6 +92,12 @@ void fw_cfg_destroy(struct fw_cfg *fw);
  */
 int fw_cfg_add_file(struct fw_cfg *fw, const char *name, const void *data, uint32_t size,
 		    fw_cfg_write_cb write_cb, void *opaque);
+
+/* Power-on state, as QEMU's fw_cfg_reset: the signature selected, offset
+ * and DMA address latch 0; and every writable file back to the content it
+ * was added with (a guest's writes, such as a ramfb config, do not survive
+ * a reset). Counters survive. Any thread. */
+void fw_cfg_reset(struct fw_cfg *fw);
 
 void fw_cfg_print_stats(struct fw_cfg *fw, FILE *out);
 

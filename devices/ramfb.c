@@ -243,6 +243,14 @@ int ramfb_init(struct ramfb *rf, struct fw_cfg *fw, struct display *display,
 	return 0;
 }
 
+void ramfb_reset(struct ramfb *rf)
+{
+	pthread_mutex_lock(&rf->lock);
+	memset(&rf->current, 0, sizeof(rf->current));
+	rf->active = false;
+	pthread_mutex_unlock(&rf->lock);
+}
+
 void ramfb_destroy(struct ramfb *rf)
 {
 	pthread_mutex_destroy(&rf->lock);

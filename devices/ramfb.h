@@ -73,6 +73,11 @@ int ramfb_init(struct ramfb *rf, struct fw_cfg *fw, struct display *display,
 	       const struct guest_mem *mem);
 void ramfb_destroy(struct ramfb *rf);
 
+/* Power-on state: no config applied (the guest must write etc/ramfb again;
+ * fw_cfg_reset() zeroes the file). Publishes nothing: the board resets the
+ * display surface itself. Counters survive. Any thread. */
+void ramfb_reset(struct ramfb *rf);
+
 /*
  * Validates cfg exactly as a guest write is validated and, when valid,
  * publishes it as a new surface (new generation). The host-side path: fbvm

@@ -70,6 +70,28 @@ void guest_mem_destroy(struct guest_mem *mem)
 	memset(mem, 0, sizeof(*mem));
 }
 
+static void mark_all_written(const struct guest_mem_region *r)
+{
+	uint64_t words = written_words(r->size);
+
+	for (uint64_t i = 0; i < words; i++)
+		atomic_store_explicit(&r->written[i], ~(uint64_t)0, memory_order_relaxed);
+}
+
+int guest_mem_clear(struct guest_mem *mem)
+{
+	if (mem->mapping && madvise(mem->mapping, mem->mapping_bytes, MADV_DONTNEED) < 0)
+		return -errno;
+	for (unsigned int i = 0; i < mem->device_count; i++)
+		if (madvise(mem->devices[i].host_base, mem->devices[i].size, MADV_DONTNEED) < 0)
+			return -errno;
+	for (unsigned int i = 0; i < mem->count; i++)
+		mark_all_written(&mem->regions[i]);
+	for (unsigned int i = 0; i < mem->device_count; i++)
+		mark_all_written(&mem->devices[i]);
+	return 0;
+}
+
 /* [base, base + size) and r overlap; base + size does not wrap. */
 static bool overlaps(const struct guest_mem_region *r, uint64_t base, uint64_t size)
 {

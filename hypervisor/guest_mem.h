@@ -70,6 +70,16 @@ int guest_mem_init(struct guest_mem *mem, uint64_t ram_bytes);
 void guest_mem_destroy(struct guest_mem *mem);
 
 /*
+ * Power-on contents for an in-place reset (the vCPUs stopped): every RAM
+ * and device-memory page zero again, as on the first boot, and marked
+ * written so any reader of the host marks sees the change. MADV_DONTNEED on
+ * the private anonymous mappings: the host gets the pages back and the
+ * next touch maps a zero page (KVM's MMU notifier drops its mappings). 0 or
+ * -errno.
+ */
+int guest_mem_clear(struct guest_mem *mem);
+
+/*
  * Maps size bytes of zeroed anonymous memory (MAP_NORESERVE: untouched pages
  * cost nothing) as device memory at gpa, named `name` (a string that
  * outlives mem), and returns its host mapping in *host. gpa and size must be

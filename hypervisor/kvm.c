@@ -54,6 +54,54 @@ static void kvm_cpuid_mark_hypervisor(struct kvm_cpuid2 *cpuid)
 	}
 }
 
+struct kvm_chips_power_on {
+	struct kvm_irqchip chips[3];   /* PIC master, PIC slave, IOAPIC */
+	struct kvm_pit_state2 pit;
+};
+
+static int save_chips_power_on(struct kvm *kvm)
+{
+	struct kvm_chips_power_on *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < 3; i++) {
+		p->chips[i].chip_id = i;   /* KVM_IRQCHIP_PIC_MASTER, _SLAVE, _IOAPIC */
+		if (ioctl(kvm->vm_fd, KVM_GET_IRQCHIP, &p->chips[i]) < 0)
+			goto fail;
+	}
+	if (ioctl(kvm->vm_fd, KVM_GET_PIT2, &p->pit) < 0)
+		goto fail;
+	kvm->chips_power_on = p;
+	return 0;
+fail:;
+	int ret = -errno;
+	free(p);
+	return ret;
+}
+
+int kvm_reset_chips(struct kvm *kvm)
+{
+	struct kvm_chips_power_on *p = kvm->chips_power_on;
+
+	if (!p)
+		return -EINVAL;
+	for (unsigned int gsi = 0; gsi < KVM_IRQCHIP_GSIS; gsi++) {
+		int ret = kvm_set_irq_line(kvm, gsi, false);
+		if (ret < 0)
+			return ret;
+	}
+	for (unsigned int i = 0; i < 3; i++) {
+		struct kvm_irqchip chip = p->chips[i];
+		if (ioctl(kvm->vm_fd, KVM_SET_IRQCHIP, &chip) < 0)
+			return -errno;
+	}
+	struct kvm_pit_state2 pit = p->pit;
+	if (ioctl(kvm->vm_fd, KVM_SET_PIT2, &pit) < 0)
+		return -errno;
+	return 0;
+}
+
 int kvm_create_vm(struct kvm *kvm, char *err, size_t err_len)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -137,6 +185,11 @@ int kvm_create_vm(struct kvm *kvm, char *err, size_t err_len)
 		snprintf(err, err_len, "KVM_CREATE_PIT2: %s", strerror(errno));
 		goto fail;
 	}
+	ret = save_chips_power_on(kvm);
+	if (ret < 0) {
+		snprintf(err, err_len, "reading the irqchip and PIT state: %s", strerror(-ret));
+		goto fail;
+	}
 	return 0;
 
 fail:
@@ -152,6 +205,8 @@ void kvm_destroy(struct kvm *kvm)
 		close(kvm->sys_fd);
 	free(kvm->cpuid);
 	kvm->cpuid = NULL;
+	free(kvm->chips_power_on);
+	kvm->chips_power_on = NULL;
 	kvm->vm_fd = kvm->sys_fd = -1;
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct kvm_cpuid2;
+struct kvm_chips_power_on;
 
 enum kvm_flavour {
 	KVM_FLAVOUR_HARDWARE,  /* VMX/SVM: guest ring 0 runs natively */
@@ -19,6 +20,8 @@ struct kvm {
 	size_t run_mmap_bytes;
 	enum kvm_flavour flavour;
 	struct kvm_cpuid2 *cpuid;   /* KVM_GET_SUPPORTED_CPUID, given to every vCPU */
+	/* The in-kernel PICs, IOAPIC and PIT as KVM created them, for kvm_reset_chips(). */
+	struct kvm_chips_power_on *chips_power_on;
 };
 
 /* Opens /dev/kvm, checks the API version and every capability we use, creates
@@ -33,6 +36,20 @@ int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, 
 
 /* Sets the level of an irqchip input (GSI); ISA IRQs 0-15 are GSIs 0-15. */
 int kvm_set_irq_line(struct kvm *kvm, unsigned int gsi, bool level);
+
+/* Number of irqchip inputs (the IOAPIC's pins) userspace drives. */
+#define KVM_IRQCHIP_GSIS 24
+
+/*
+ * The in-kernel interrupt controllers and PIT back to their power-on state
+ * (for an in-place reset, the vCPUs stopped): every GSI userspace drives is
+ * lowered (KVM keeps each source's level apart from the chip state, so a
+ * line left high would hide the next raise), then the PICs, IOAPIC and PIT
+ * get the state kvm_create_vm() read right after creating them — what KVM
+ * itself sets on creation (kvm_pic_reset, kvm_ioapic_reset, kvm_pit_reset),
+ * so a reset guest sees what its first boot saw. 0 or -errno.
+ */
+int kvm_reset_chips(struct kvm *kvm);
 
 const char *kvm_flavour_name(enum kvm_flavour flavour);
 

@@ -397,6 +397,11 @@ static int create_vnc(struct machine *m, char *err, size_t err_len)
 	}
 }
 
+static int machine_reset_cb(void *ctx)
+{
+	return machine_reset(ctx);
+}
+
 /* The control socket, bound before any thread runs: a PATH in the way is a
  * start-up error (EXIT_STATUS_USAGE). */
 static int create_control(struct machine *m, char *err, size_t err_len)
@@ -410,6 +415,8 @@ static int create_control(struct machine *m, char *err, size_t err_len)
 		.vram_gpa = m->vram_gpa,
 		.vram_bytes = m->cfg->vram_bytes,
 		.start_ms = m->start_ms,
+		.reset = machine_reset_cb,
+		.reset_ctx = m,
 	};
 	int ret;
 
@@ -434,6 +441,10 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
+	m->kernel = kernel;
+	m->kernel_size = kernel_size;
+	m->initrd = initrd;
+	m->initrd_size = initrd_size;
 	m->kvm.sys_fd = m->kvm.vm_fd = -1;
 	m->serial_out_fd = -1;
 	m->start_ms = log_now_ms();
@@ -509,6 +520,99 @@ int machine_create(struct machine *m, const struct run_config *cfg, const uint8_
 	return 0;
 }
 
+/* The images, boot structures and ACPI tables into zeroed RAM, as
+ * machine_create() wrote them; the boot display set up again. */
+static int reload_guest(struct machine *m, struct boot_entry *entry, char *err, size_t err_len)
+{
+	const struct run_config *cfg = m->cfg;
+	struct boot_request req = { .cmdline = cfg->cmdline, .initrd = m->initrd,
+				    .initrd_size = m->initrd_size };
+	struct boot_framebuffer fb = { 0 };
+	int ret;
+
+	if (m->linux_guest) {
+		if (machine_boot_framebuffer(cfg->display, cfg->vram_bytes, &fb) < 0)
+			return -ENOSPC;   /* machine_create() checked this */
+		req.framebuffer = &fb;
+	}
+	ret = write_acpi_tables(m, &req.acpi_rsdp_gpa, err, err_len);
+	if (ret)
+		return -EIO;
+	if (loader_load(&m->mem, m->kernel, m->kernel_size, &req, entry, err, err_len) < 0)
+		return -EIO;
+	if (set_boot_display(m, &fb, err, err_len))
+		return -EIO;
+	return 0;
+}
+
+/* Every device to its power-on state; the state after reset is written
+ * down in each device's _reset function. debug_exit has none: it keeps
+ * nothing a guest can see. */
+static void reset_devices(struct machine *m)
+{
+	serial_reset(&m->serial);
+	pci_host_reset(&m->pci);        /* with the reset control register (0xCF9) */
+	cmos_reset(&m->cmos);
+	acpi_pm_reset(&m->acpi_pm);
+	fw_cfg_reset(&m->fw_cfg);       /* the etc/ramfb file zeroed */
+	ramfb_reset(&m->ramfb);
+	vga_reset(&m->vga);
+	i8042_reset(&m->i8042);         /* with the PS/2 keyboard and mouse */
+	vmmouse_reset(&m->vmmouse);
+	/* Last: whatever a device published above, no frame until the guest
+	 * (or the Linux boot display below) sets a mode again. */
+	display_reset(&m->display);
+}
+
+_Static_assert(MACHINE_VCPUS == 1, "machine_reset boots vcpu 0; APs would need their INIT state");
+
+int machine_reset(struct machine *m)
+{
+	uint64_t t0 = log_now_ms();
+	unsigned int paused = 0;
+	struct boot_entry entry;
+	char err[256] = "";
+	int ret = 0;
+
+	for (; paused < MACHINE_VCPUS && ret == 0; paused++)
+		ret = vcpu_pause(&m->vcpus[paused]);
+	if (ret < 0)
+		goto resume;
+	/* CMOS index writes still in the ring belong to the old run. */
+	if (m->vcpus[0].coalesced)
+		coalesced_io_replay(m->vcpus[0].coalesced, &m->bus);
+	reset_devices(m);
+	ret = kvm_reset_chips(&m->kvm);
+	if (ret < 0) {
+		snprintf(err, sizeof(err), "irqchip/PIT: %s", strerror(-ret));
+		goto failed;
+	}
+	ret = guest_mem_clear(&m->mem);
+	if (ret < 0) {
+		snprintf(err, sizeof(err), "clearing guest memory: %s", strerror(-ret));
+		goto failed;
+	}
+	ret = reload_guest(m, &entry, err, sizeof(err));
+	if (ret < 0)
+		goto failed;
+	ret = vcpu_reset(&m->vcpus[0], &entry);
+	if (ret < 0) {
+		snprintf(err, sizeof(err), "vCPU registers: %s", strerror(-ret));
+		goto failed;
+	}
+	m->resets++;
+	log_info("machine", "reset in place (control socket): devices, irqchip, RAM and vCPU at"
+		 " power-on, %s reloaded in %" PRIu64 " ms", m->cfg->kernel_path, log_now_ms() - t0);
+	goto resume;
+failed:
+	vm_request_stop(VM_STOP_HOST_ERROR, EXIT_STATUS_HOST, err);
+	log_error("machine", "reset failed: %s", err);
+resume:
+	for (unsigned int i = 0; i < paused; i++)
+		vcpu_resume(&m->vcpus[i]);
+	return ret;
+}
+
 int machine_start(struct machine *m, char *err, size_t err_len)
 {
 	if (m->vnc) {
@@ -570,8 +674,8 @@ void machine_watchdog_tick(struct machine *m)
 void machine_print_stats(struct machine *m, FILE *out)
 {
 	fprintf(out, "stats: kvm: %s\n", kvm_flavour_name(m->kvm.flavour));
-	fprintf(out, "stats: ran %" PRIu64 " ms, guest RAM %" PRIu64 " MiB\n",
-		log_now_ms() - m->start_ms, m->mem.ram_bytes >> 20);
+	fprintf(out, "stats: ran %" PRIu64 " ms, guest RAM %" PRIu64 " MiB, resets=%" PRIu64 "\n",
+		log_now_ms() - m->start_ms, m->mem.ram_bytes >> 20, m->resets);
 	for (unsigned int i = 0; i < MACHINE_VCPUS; i++)
 		fprintf(out, "stats: %s: exits=%" PRIu64 " pio=%" PRIu64 " mmio=%" PRIu64
 			" reg_syncs=%" PRIu64 "\n",

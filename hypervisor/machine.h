@@ -79,6 +79,11 @@ struct machine {
 	struct vcpu vcpus[MACHINE_VCPUS];
 	struct thread *vcpu_threads[MACHINE_VCPUS];
 	unsigned int vcpus_started;
+	/* The images machine_create() loaded, kept (the caller's buffers) for
+	 * machine_reset() to load again. */
+	const uint8_t *kernel, *initrd;
+	size_t kernel_size, initrd_size;
+	uint64_t resets;       /* in-place resets done */
 	int serial_out_fd;     /* where COM1 output goes; -1 for none */
 	int serial_rx_efd;     /* readable when COM1 can take more input */
 	uint64_t start_ms;
@@ -116,6 +121,21 @@ int machine_boot_framebuffer(enum boot_display display, uint64_t vram_bytes,
 int machine_create(struct machine *m, const struct run_config *cfg, const uint8_t *kernel,
 		   size_t kernel_size, const uint8_t *initrd, size_t initrd_size, char *err,
 		   size_t err_len);
+
+/*
+ * The control socket's system_reset: reboots the guest in place and keeps
+ * fbvm running. Pauses every vCPU outside KVM_RUN; puts each device back to
+ * its power-on state (its _reset function), the display to "no frame yet",
+ * the in-kernel PICs/IOAPIC/PIT to what KVM created; zeroes all guest RAM
+ * and device memory (fbvm has no firmware to re-run: the kernel, initrd,
+ * boot structures and ACPI tables are loaded again by the same loaders, so
+ * the guest finds exactly what its first boot found, and nothing of the
+ * old run); sets the vCPU's power-on and boot registers; resumes. Any
+ * thread but a vCPU's. 0; -ECANCELED when a VM stop came first; another
+ * -errno when the reset failed half-way (then a host-error stop is
+ * requested: the guest would run on a half-reset machine).
+ */
+int machine_reset(struct machine *m);
 
 /* Starts the vnc thread (when configured), then the vCPU threads. 0 or an
  * exit status with err set. */

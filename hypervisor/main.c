@@ -324,26 +324,21 @@ static int run(const struct run_config *cfg)
 	fault_report_install();
 	thread_register_main("main");
 
+	/* The machine keeps the images for an in-place reset: freed at the end. */
 	status = machine_create(&machine, cfg, kernel, kernel_size, initrd, initrd_size, err,
 				sizeof(err));
-	free(kernel);
-	free(initrd);
 	if (status) {
 		fprintf(stderr, "fbvm: %s\n", err);
-		machine_destroy(&machine);
-		return status;
+		goto out;
 	}
 	if (setup_signals(&loop.signal_fd) < 0) {
 		fprintf(stderr, "fbvm: cannot set up signal handling: %s\n", strerror(errno));
-		machine_destroy(&machine);
-		return EXIT_STATUS_HOST;
+		status = EXIT_STATUS_HOST;
+		goto out;
 	}
 	status = open_window(&loop, cfg);
-	if (status) {
-		machine_destroy(&machine);
-		close(loop.signal_fd);
-		return status;
-	}
+	if (status)
+		goto out;
 	if (cfg->serial == SERIAL_STDIO) {
 		loop.stdin_open = true;
 		terminal_escape_init(&loop.escape, STDERR_FILENO);
@@ -368,9 +363,14 @@ static int run(const struct run_config *cfg)
 			sdl_print_stats(loop.sdl, stderr);
 	}
 	sdl_close(loop.sdl);
+	status = vm_stop_exit_status();
+out:
 	machine_destroy(&machine);
-	close(loop.signal_fd);
-	return vm_stop_exit_status();
+	if (loop.signal_fd >= 0)
+		close(loop.signal_fd);
+	free(kernel);
+	free(initrd);
+	return status;
 }
 
 int main(int argc, char **argv)

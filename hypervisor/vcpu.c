@@ -5,7 +5,9 @@
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -43,6 +45,166 @@ void vcpu_install_kick_handler(void)
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
 
+/*
+ * What KVM set when it created the vCPU (kvm_vcpu_reset): read once, before
+ * the first KVM_RUN, and written back by vcpu_reset(). Taken from KVM rather
+ * than written down here so nothing a guest can change is forgotten (MSRs
+ * such as kvm-clock's, the local APIC, a pending exception). XSAVE and XCRS
+ * only where KVM has them.
+ */
+struct vcpu_power_on {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_debugregs debugregs;
+	struct kvm_mp_state mp_state;
+	struct kvm_xcrs xcrs;
+	bool have_xcrs, have_xsave;
+	struct kvm_xsave xsave;
+	uint64_t msrs_skipped;      /* MSRs KVM would not take back on the last reset */
+	struct kvm_msrs *msrs;      /* every MSR in KVM_GET_MSR_INDEX_LIST it could read */
+};
+
+/* The MSRs KVM saves for userspace, each read alone (KVM_GET_MSRS stops
+ * at the first it cannot read): the ones it could read, with their values. */
+static int save_msrs(struct vcpu *vcpu, struct vcpu_power_on *p)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 };
+	struct kvm_msr_list *list;
+	uint32_t n;
+	int ret = 0;
+
+	if (ioctl(vcpu->kvm->sys_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+		return -errno;
+	n = probe.nmsrs;
+	list = calloc(1, sizeof(*list) + (size_t)n * sizeof(list->indices[0]));
+	p->msrs = calloc(1, sizeof(*p->msrs) + (size_t)n * sizeof(p->msrs->entries[0]));
+	if (!list || !p->msrs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	list->nmsrs = n;
+	if (ioctl(vcpu->kvm->sys_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (uint32_t i = 0; i < list->nmsrs && i < n; i++) {
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry entry;
+		} one = { .hdr.nmsrs = 1, .entry.index = list->indices[i] };
+
+		if (ioctl(vcpu->fd, KVM_GET_MSRS, &one) == 1)
+			p->msrs->entries[p->msrs->nmsrs++] = one.entry;
+	}
+out:
+	free(list);
+	return ret;
+}
+
+static void free_power_on(struct vcpu_power_on *p)
+{
+	if (p)
+		free(p->msrs);
+	free(p);
+}
+
+static int save_power_on(struct vcpu *vcpu)
+{
+	struct vcpu_power_on *p = calloc(1, sizeof(*p));
+	int fd = vcpu->fd, ret;
+
+	if (!p)
+		return -ENOMEM;
+	if (ioctl(fd, KVM_GET_REGS, &p->regs) < 0 || ioctl(fd, KVM_GET_SREGS, &p->sregs) < 0 ||
+	    ioctl(fd, KVM_GET_FPU, &p->fpu) < 0 || ioctl(fd, KVM_GET_LAPIC, &p->lapic) < 0 ||
+	    ioctl(fd, KVM_GET_VCPU_EVENTS, &p->events) < 0 ||
+	    ioctl(fd, KVM_GET_DEBUGREGS, &p->debugregs) < 0 ||
+	    ioctl(fd, KVM_GET_MP_STATE, &p->mp_state) < 0) {
+		ret = -errno;
+		free_power_on(p);
+		return ret;
+	}
+	p->have_xcrs = ioctl(vcpu->kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
+		       ioctl(fd, KVM_GET_XCRS, &p->xcrs) == 0;
+	p->have_xsave = ioctl(vcpu->kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 &&
+			ioctl(fd, KVM_GET_XSAVE, &p->xsave) == 0;
+	ret = save_msrs(vcpu, p);
+	if (ret < 0) {
+		free_power_on(p);
+		return ret;
+	}
+	vcpu->power_on = p;
+	return 0;
+}
+
+/* KVM_SET_MSRS stops at the first MSR it refuses: skip that one, go on. */
+static int restore_msrs(struct vcpu *vcpu, struct vcpu_power_on *p)
+{
+	const struct kvm_msrs *all = p->msrs;
+	struct kvm_msrs *rest;
+	uint32_t done = 0;
+
+	rest = calloc(1, sizeof(*rest) + (size_t)all->nmsrs * sizeof(rest->entries[0]));
+	if (!rest)
+		return -ENOMEM;
+	p->msrs_skipped = 0;
+	while (done < all->nmsrs) {
+		int r;
+
+		rest->nmsrs = all->nmsrs - done;
+		memcpy(rest->entries, all->entries + done, rest->nmsrs * sizeof(rest->entries[0]));
+		r = ioctl(vcpu->fd, KVM_SET_MSRS, rest);
+		if (r < 0) {
+			r = -errno;
+			free(rest);
+			return r;
+		}
+		done += (uint32_t)r;
+		if (done < all->nmsrs) {
+			log_debug(vcpu->name, "reset: KVM refused MSR 0x%x=0x%llx",
+				  all->entries[done].index,
+				  (unsigned long long)all->entries[done].data);
+			p->msrs_skipped++;
+			done++;
+		}
+	}
+	free(rest);
+	return 0;
+}
+
+int vcpu_reset(struct vcpu *vcpu, const struct boot_entry *entry)
+{
+	struct vcpu_power_on *p = vcpu->power_on;
+	int fd = vcpu->fd, ret;
+
+	if (!p)
+		return -EINVAL;
+	/* QEMU's order (kvm_arch_put_registers): the APIC base in sregs before
+	 * the MSRs and the local APIC; events last. */
+	if (ioctl(fd, KVM_SET_REGS, &p->regs) < 0)
+		return -errno;
+	if (p->have_xsave && ioctl(fd, KVM_SET_XSAVE, &p->xsave) < 0)
+		return -errno;
+	if (!p->have_xsave && ioctl(fd, KVM_SET_FPU, &p->fpu) < 0)
+		return -errno;
+	if (p->have_xcrs && ioctl(fd, KVM_SET_XCRS, &p->xcrs) < 0)
+		return -errno;
+	if (ioctl(fd, KVM_SET_SREGS, &p->sregs) < 0)
+		return -errno;
+	ret = restore_msrs(vcpu, p);
+	if (ret < 0)
+		return ret;
+	if (ioctl(fd, KVM_SET_MP_STATE, &p->mp_state) < 0 ||
+	    ioctl(fd, KVM_SET_LAPIC, &p->lapic) < 0 ||
+	    ioctl(fd, KVM_SET_VCPU_EVENTS, &p->events) < 0 ||
+	    ioctl(fd, KVM_SET_DEBUGREGS, &p->debugregs) < 0)
+		return -errno;
+	return vcpu_set_boot_state(vcpu, entry);
+}
+
 int vcpu_create(struct vcpu *vcpu, struct kvm *kvm, struct bus *bus, unsigned int id,
 		char *err, size_t err_len)
 {
@@ -50,6 +212,8 @@ int vcpu_create(struct vcpu *vcpu, struct kvm *kvm, struct bus *bus, unsigned in
 	int ret;
 
 	memset(vcpu, 0, sizeof(*vcpu));
+	pthread_mutex_init(&vcpu->pause_lock, NULL);
+	pthread_cond_init(&vcpu->pause_cond, NULL);
 	vcpu->id = id;
 	vcpu->kvm = kvm;
 	vcpu->bus = bus;
@@ -58,19 +222,26 @@ int vcpu_create(struct vcpu *vcpu, struct kvm *kvm, struct bus *bus, unsigned in
 	if (vcpu->fd < 0) {
 		ret = -errno;
 		snprintf(err, err_len, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		vcpu_destroy(vcpu);
 		return ret;
 	}
 	run = mmap(NULL, kvm->run_mmap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (run == MAP_FAILED) {
 		ret = -errno;
 		snprintf(err, err_len, "mmap of kvm_run for vcpu %u: %s", id, strerror(errno));
-		close(vcpu->fd);
+		vcpu_destroy(vcpu);
 		return ret;
 	}
 	vcpu->run = run;
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, kvm->cpuid) < 0) {
 		ret = -errno;
 		snprintf(err, err_len, "KVM_SET_CPUID2: %s", strerror(errno));
+		vcpu_destroy(vcpu);
+		return ret;
+	}
+	ret = save_power_on(vcpu);
+	if (ret < 0) {
+		snprintf(err, err_len, "reading vcpu %u's power-on state: %s", id, strerror(-ret));
 		vcpu_destroy(vcpu);
 		return ret;
 	}
@@ -83,8 +254,64 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->kvm->run_mmap_bytes);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
+	free_power_on(vcpu->power_on);
+	vcpu->power_on = NULL;
 	vcpu->run = NULL;
 	vcpu->fd = -1;
+	pthread_cond_destroy(&vcpu->pause_cond);
+	pthread_mutex_destroy(&vcpu->pause_lock);
+}
+
+static void kick_signal(struct vcpu *vcpu);
+
+/* On the vCPU thread, out of KVM_RUN with its I/O completed: wait while a
+ * pause is asked for (a VM stop ends the wait: the thread then leaves). */
+static void park(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->pause_lock);
+	vcpu->parked = true;
+	pthread_cond_broadcast(&vcpu->pause_cond);
+	while (atomic_load(&vcpu->pause_requested) && !vm_stop_requested())
+		pthread_cond_wait(&vcpu->pause_cond, &vcpu->pause_lock);
+	vcpu->parked = false;
+	pthread_mutex_unlock(&vcpu->pause_lock);
+}
+
+int vcpu_pause(struct vcpu *vcpu)
+{
+	int ret = 0;
+
+	atomic_store(&vcpu->pause_requested, true);
+	pthread_mutex_lock(&vcpu->pause_lock);
+	while (!vcpu->parked && !vcpu->exited) {
+		struct timespec until;
+
+		if (vm_stop_requested()) {
+			ret = -ECANCELED;
+			break;
+		}
+		/* The thread may not have started yet; kick again until it parks. */
+		kick_signal(vcpu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 20 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&vcpu->pause_cond, &vcpu->pause_lock, &until);
+	}
+	if (vcpu->exited)
+		ret = -ECANCELED;
+	pthread_mutex_unlock(&vcpu->pause_lock);
+	return ret;
+}
+
+void vcpu_resume(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->pause_lock);
+	atomic_store(&vcpu->pause_requested, false);
+	pthread_cond_broadcast(&vcpu->pause_cond);
+	pthread_mutex_unlock(&vcpu->pause_lock);
 }
 
 static void set_flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, bool code64)
@@ -284,12 +511,17 @@ void *vcpu_thread_main(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (!vm_stop_requested()) {
+		/* A pause: KVM completes the last exit's I/O, then returns EINTR. */
+		if (atomic_load(&vcpu->pause_requested))
+			run->immediate_exit = 1;
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				run->immediate_exit = 0;
 				if (atomic_exchange(&vcpu->check_halt, false))
 					check_halted_with_interrupts_off(vcpu);
+				if (atomic_load(&vcpu->pause_requested))
+					park(vcpu);
 				continue;
 			}
 			char detail[96];
@@ -342,13 +574,26 @@ void *vcpu_thread_main(void *arg)
 		}
 	}
 	thread_run = NULL;
+	pthread_mutex_lock(&vcpu->pause_lock);
+	vcpu->exited = true;
+	pthread_cond_broadcast(&vcpu->pause_cond);
+	pthread_mutex_unlock(&vcpu->pause_lock);
 	return NULL;
+}
+
+static void kick_signal(struct vcpu *vcpu)
+{
+	if (atomic_load(&vcpu->started))
+		pthread_kill(vcpu->pthread, VCPU_KICK_SIGNAL);
 }
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	if (atomic_load(&vcpu->started))
-		pthread_kill(vcpu->pthread, VCPU_KICK_SIGNAL);
+	kick_signal(vcpu);
+	/* A parked vCPU waits on its condition, not in KVM_RUN. */
+	pthread_mutex_lock(&vcpu->pause_lock);
+	pthread_cond_broadcast(&vcpu->pause_cond);
+	pthread_mutex_unlock(&vcpu->pause_lock);
 }
 
 void vcpu_watchdog_tick(struct vcpu *vcpu)
