@@ -358,6 +358,31 @@ uint64_t control_play_keys(struct control_server *s, uint64_t now)
 	return 0;
 }
 
+/* system_reset: keys not yet sent belong to the boot being reset (a guest
+ * initialising its keyboard takes a stray scancode for a bad reply), so
+ * each job in progress ends with an error saying how many were dropped. */
+static void drop_key_jobs(struct control_server *s)
+{
+	while (s->jobs) {
+		struct key_job *job = s->jobs;
+
+		if (job->client) {
+			struct control_client *c = job->client;
+			char desc[96];
+
+			snprintf(desc, sizeof(desc), "interrupted by system_reset: %zu of %zu key"
+				 " events not sent", job->n - job->next_event, job->n);
+			c->job = NULL;
+			control_reply_error(s, c, c->req.id, CONTROL_ERR_GENERIC, desc);
+			control_client_finish_wait(c);
+		}
+		s->jobs = job->next;
+		free(job->events);
+		free(job);
+	}
+	s->jobs_tail = &s->jobs;
+}
+
 static void do_send_key(struct control_server *s, struct control_client *c,
 			struct control_request *req)
 {
@@ -508,6 +533,7 @@ void control_execute(struct control_server *s, struct control_client *c,
 		/* In place, as QMP's system_reset without -no-reboot: the guest
 		 * boots again and fbvm keeps running (a guest's own reset still
 		 * ends it, status 4). */
+		drop_key_jobs(s);
 		int ret = s->cfg.reset(s->cfg.reset_ctx);
 
 		if (ret < 0) {

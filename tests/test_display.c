@@ -61,6 +61,21 @@ static void test_display_starts_without_surface(void **state)
 	assert_int_equal(s.height, 0);
 }
 
+/* Reset: "no frame yet" again, but as a new generation, so a frontend
+ * holding the old surface sees the change. */
+static void test_display_reset_publishes_no_surface_with_new_generation(void **state)
+{
+	struct display *d = *state;
+	struct display_surface s = surface(0x100000, 640, 480, 2560, DISPLAY_FORMAT_XRGB8888);
+
+	display_publish(d, &s);
+	display_reset(d);
+	display_snapshot(d, &s);
+	assert_false(s.enabled);
+	assert_int_equal(s.generation, 2);
+	assert_int_equal(s.width, 0);
+}
+
 static void test_display_snapshot_returns_published_fields(void **state)
 {
 	struct display *d = *state;
@@ -274,6 +289,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_display_starts_without_surface, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_display_reset_publishes_no_surface_with_new_generation,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_display_snapshot_returns_published_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_display_every_publish_gets_a_new_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_display_generation_skips_zero_when_it_wraps, setup, teardown),

@@ -538,6 +538,33 @@ static void test_fw_cfg_dma_whole_item_write_like_seabios(void **state)
 	assert_memory_equal(f->cb_data, cfg, RAMFB_BYTES);
 }
 
+/* Reset: the signature selected again, a writable file back to what it was
+ * added with (the guest's config gone), read-only files untouched. */
+static void test_fw_cfg_reset_selects_signature_and_restores_writable_files(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *cfg = ram(f, BUF_GPA, RAMFB_BYTES);
+	uint8_t back[RAMFB_BYTES];
+	char text[sizeof(hello)], sig[4];
+
+	add_test_files(f);
+	for (int i = 0; i < RAMFB_BYTES; i++)
+		cfg[i] = (uint8_t)(0x40 + i);
+	assert_int_equal(dma(f, sel(KEY_RAMFB) | DMA_WRITE, RAMFB_BYTES, BUF_GPA), 0);
+	select_key(f, KEY_HELLO);
+	read_data(f, text, 3);
+	fw_cfg_reset(&f->fw);
+	read_data(f, sig, sizeof(sig));
+	assert_memory_equal(sig, "QEMU", 4);
+	select_key(f, KEY_RAMFB);
+	read_data(f, back, sizeof(back));
+	assert_memory_equal(back, ramfb_init, RAMFB_BYTES);
+	select_key(f, KEY_HELLO);
+	read_data(f, text, sizeof(text));
+	assert_memory_equal(text, hello, sizeof(hello));
+	assert_int_equal(f->cb_calls, 1);   /* a reset is no guest write */
+}
+
 static void test_fw_cfg_dma_write_to_read_only_items_fails(void **state)
 {
 	static const uint16_t keys[] = { KEY_HELLO, KEY_SIGNATURE, KEY_ID, KEY_FILE_DIR, 0x0002,
@@ -942,6 +969,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_fw_cfg_signature_reads_qemu_via_data_port),
 		T(test_fw_cfg_signature_is_selected_after_init),
+		T(test_fw_cfg_reset_selects_signature_and_restores_writable_files),
 		T(test_fw_cfg_id_reports_traditional_and_dma_features),
 		T(test_fw_cfg_file_dir_lists_files_sorted_with_big_endian_fields),
 		T(test_fw_cfg_file_dir_unused_slots_read_as_zero),

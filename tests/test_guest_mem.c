@@ -110,6 +110,34 @@ static void test_guest_mem_destroy_clears_state(void **state)
 	guest_mem_destroy(&mem);  /* a second destroy is harmless */
 }
 
+/* guest_mem_clear: RAM and device memory read zero again and are marked
+ * written; the mappings stay usable. */
+static void test_guest_mem_clear_zeroes_ram_and_device_memory(void **state)
+{
+	struct guest_mem mem;
+	uint8_t *dev;
+	uint64_t bitmap = 0;
+	(void)state;
+
+	assert_int_equal(guest_mem_init(&mem, SMALL_RAM_BYTES), 0);
+	assert_int_equal(guest_mem_add_device(&mem, "dev", 0xFD000000ull, 0x10000, &dev), 0);
+	assert_int_equal(guest_mem_fill(&mem, 0x1000, 0xAB, 0x2000), 0);
+	assert_int_equal(guest_mem_fill(&mem, 0xFD000000ull, 0xCD, 0x1000), 0);
+	(void)guest_mem_take_written(&mem, 0, 0x4000, &bitmap);
+	assert_int_equal(guest_mem_clear(&mem), 0);
+	const uint8_t *p = guest_mem_ptr(&mem, 0x1000, 0x2000);
+	assert_non_null(p);
+	for (size_t i = 0; i < 0x2000; i++)
+		assert_int_equal(p[i], 0);
+	assert_int_equal(dev[0], 0);
+	assert_int_equal(dev[0xFFF], 0);
+	bitmap = 0;
+	assert_int_equal(guest_mem_take_written(&mem, 0, 0x4000, &bitmap), 4);
+	assert_int_equal(guest_mem_fill(&mem, 0x1000, 0x11, 1), 0);
+	assert_int_equal(*(const uint8_t *)guest_mem_ptr(&mem, 0x1000, 1), 0x11);
+	guest_mem_destroy(&mem);
+}
+
 /* A translation case: NULL expected, or the offset into the host mapping. */
 struct ptr_case {
 	const char *name;
@@ -483,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_guest_mem_init_splits_ram_above_3g_at_4g),
 		cmocka_unit_test(test_guest_mem_init_exactly_3g_has_no_high_region),
 		cmocka_unit_test(test_guest_mem_destroy_clears_state),
+		cmocka_unit_test(test_guest_mem_clear_zeroes_ram_and_device_memory),
 		cmocka_unit_test_setup_teardown(test_guest_mem_ptr_edges_of_low_ram,
 						setup_small, teardown_small),
 		cmocka_unit_test_setup_teardown(test_guest_mem_ptr_rejects_wraparound,

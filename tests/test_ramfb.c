@@ -421,6 +421,23 @@ static void test_ramfb_rewriting_same_config_gets_new_generation(void **state)
 	assert_int_equal(f->rf.configs_applied, 2);
 }
 
+/* After a reset the same config is a new surface again: nothing of the old
+ * one is remembered, and the reset itself publishes nothing. */
+static void test_ramfb_reset_forgets_config_and_publishes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct ramfb_config c = valid_config();
+
+	guest_write_config(f, &c);
+	ramfb_reset(&f->rf);
+	assert_false(f->rf.active);
+	assert_int_equal(snapshot(f).generation, 1);
+	guest_write_config(f, &c);
+	assert_int_equal(snapshot(f).generation, 2);
+	assert_true(f->rf.active);
+	assert_int_equal(f->rf.configs_applied, 2);
+}
+
 static void test_ramfb_flags_are_ignored(void **state)
 {
 	struct fx *f = *state;
@@ -754,6 +771,7 @@ int main(void)
 		T(test_ramfb_accepts_surface_ending_at_last_byte_of_each_ram_region),
 		T(test_ramfb_last_line_needs_only_its_pixels),
 		T(test_ramfb_rewriting_same_config_gets_new_generation),
+		T(test_ramfb_reset_forgets_config_and_publishes_nothing),
 		T(test_ramfb_flags_are_ignored),
 		T(test_ramfb_host_apply_publishes_like_a_guest_write),
 		T(test_ramfb_rejects_each_bad_field_and_keeps_previous_surface),

@@ -5,8 +5,9 @@
 # `fbvm ctl` shell client): type, send-key, pointer, wait-screen, screendump
 # (checked pixel for pixel against tools/vncprobe's frame), events, the
 # bad-input table, 1000 pipelined commands, a client that never reads, the
-# 8-client limit, a line over 64 KiB; then system_reset (RESET + STOP,
-# status 4) and, in a second VM (vmmouse=1: the absolute pointer), pointer
+# 8-client limit, a line over 64 KiB; then system_reset in place (the guest
+# boots again: banner, fresh screen, keys echoed; a VNC viewer stays; twice
+# in a row; while keys are typed), quit (status 0) and, in a second VM (vmmouse=1: the absolute pointer), pointer
 # corners and `fbvm ctl ... quit` (status 0). Also: the
 # socket is mode 0600, a stale socket is replaced, anything else at PATH is
 # refused (status 2), and --log-format json writes one JSON object a line.
@@ -104,10 +105,13 @@ echo "fbvm ctl: query-status, raw, type, send-key, screendump (file and stdout),
 
 python3 "$(dirname "$0")/control_socket.py" "$sock" "$tmp/kbd.serial" "$BUILD/tools/vncprobe" \
 	"127.0.0.1:$port" "$tmp" reset || { cat "$tmp/kbd.err"; fail "system_reset"; }
+kill -0 "$fbvm_pid" || fail "fbvm ended after system_reset"
+"$FBVM" ctl "$sock" quit
 wait_exit
-[ "$rc" -eq 4 ] || { cat "$tmp/kbd.err"; fail "status $rc after system_reset, want 4"; }
+[ "$rc" -eq 0 ] || { cat "$tmp/kbd.err"; fail "status $rc after system_reset and quit, want 0"; }
 [ ! -e "$sock" ] || fail "the socket outlived fbvm"
-echo "system_reset: status 4, socket removed"
+grep -q "^stats: ran .* resets=4$" "$tmp/kbd.err" || { grep "^stats: ran" "$tmp/kbd.err"; fail "resets=4 in --stats"; }
+echo "system_reset x4 in place, then quit: status 0, socket removed"
 
 # --log-format json: every log line is one JSON object (stats lines aside).
 python3 - "$tmp/kbd.err" <<'PY' || fail "--log-format json"
