@@ -7,7 +7,8 @@
 # bad-input table, 1000 pipelined commands, a client that never reads, the
 # 8-client limit, a line over 64 KiB; then system_reset in place (the guest
 # boots again: banner, fresh screen, keys echoed; a VNC viewer stays; twice
-# in a row; while keys are typed), quit (status 0) and, in a second VM (vmmouse=1: the absolute pointer), pointer
+# in a row; while keys are typed), quit (status 0); a reset from 800x600
+# back to 640x480 that a VNC viewer follows; and, in a second VM (vmmouse=1: the absolute pointer), pointer
 # corners and `fbvm ctl ... quit` (status 0). Also: the
 # socket is mode 0600, a stale socket is replaced, anything else at PATH is
 # refused (status 2), and --log-format json writes one JSON object a line.
@@ -156,6 +157,38 @@ python3 "$(dirname "$0")/control_socket.py" "$sock" "$tmp/resize.serial" "$BUILD
 	"127.0.0.1:$port" "$tmp" resize || { cat "$tmp/resize.err"; fail "RESIZE"; }
 wait_exit
 [ "$rc" -eq 0 ] || fail "status $rc after quit, want 0"
+
+# A reset back to the first mode: kbd-demo resize_on=1e switches ramfb to
+# 800x600 after an 'a'; after system_reset it boots at 640x480 again. A VNC
+# viewer connected at 800x600 follows on its connection (a desktop resize)
+# and sees the new frame; the control socket gets RESIZE.
+start_fbvm rreset "$guest" "127.0.0.1:$port" --control "$sock" --cmdline "resize_on=1e"
+wait_serial rreset "kbd-demo: ready"
+"$FBVM" ctl "$sock" type a
+wait_serial rreset "kbd-demo: screen 800x600"
+"$FBVM" ctl "$sock" query-status | grep -q '"width":800' || fail "kbd-demo did not switch to 800x600"
+"$BUILD/tools/vncprobe" --encodings raw --timeout 30 --wait-size 640x480 --expect 0,0,202020 \
+	"127.0.0.1:$port" >/dev/null 2>"$tmp/rreset.probe" &
+probe=$!
+for _ in $(seq 100); do
+	grep -q "^vnc: client .* connected" "$tmp/rreset.err" && break
+	sleep 0.05
+done
+grep -q "^vnc: client .* connected" "$tmp/rreset.err" || fail "vncprobe did not connect"
+sleep 0.5
+"$FBVM" ctl "$sock" system_reset >/dev/null
+set +e
+wait "$probe"
+prc=$?
+set -e
+[ "$prc" -eq 0 ] || { cat "$tmp/rreset.probe" "$tmp/rreset.err"; fail "the VNC viewer did not follow the reset to 640x480"; }
+"$FBVM" ctl "$sock" query-status | grep -q '"width":640' || fail "not 640x480 after the reset"
+"$FBVM" ctl "$sock" quit
+wait_exit
+[ "$rc" -eq 0 ] || { cat "$tmp/rreset.err"; fail "status $rc after quit, want 0"; }
+grep -q "^stats: vnc: .* clients=1 .* resizes=[1-9]" "$tmp/rreset.err" ||
+	{ grep "^stats: vnc" "$tmp/rreset.err"; fail "the viewer had no desktop resize on one connection"; }
+echo "system_reset from 800x600: the VNC viewer followed to 640x480 on its connection (desktop resize)"
 
 # A stale socket (its fbvm killed) is replaced; quit through fbvm ctl.
 start_fbvm stale "$guest" "127.0.0.1:$port" --control "$sock"
