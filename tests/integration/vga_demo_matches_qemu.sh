@@ -46,12 +46,14 @@ grab() {
 # --- fbvm ---
 port=$(free_port)
 start_fbvm fbvm "$guest" "127.0.0.1:$port" --cmdline "hold_ms=$hold_ms hold"
-# 1. A client from the first mode on, waiting for the second.
+# 1. A client from the first mode on, waiting for the second. It connects
+# once the guest set that mode (before, a loaded host can let it connect to
+# the screen from before the guest's first mode).
+wait_serial fbvm "vga-demo: mode 1024x768"
 # shellcheck disable=SC2046
 timeout --kill-after=5 60 "$VNCPROBE" --encodings raw --wait-size 800x600 $(vga_expects 800 600) \
 	--timeout 40 "127.0.0.1:$port" >"$tmp/follow.probe" 2>&1 &
 follow_pid=$!
-wait_serial fbvm "vga-demo: mode 1024x768"
 # 2. Each mode while it is held.
 grab fbvm-1024x768 1024 768 "127.0.0.1:$port"
 grep -q "vga-demo: mode 800x600" "$tmp/fbvm.serial" &&
@@ -65,7 +67,7 @@ set -e
 [ "$follow_rc" -eq 0 ] || cat "$tmp/follow.probe"
 [ "$follow_rc" -eq 0 ] || fail "the client connected at 1024x768 did not end at 800x600 with pattern.h's pixels"
 [ "$(sed -n 's/^desktop_size=//p' "$tmp/follow.probe" | head -n1)" = 1024x768 ] ||
-	fail "the following client did not start at 1024x768"
+	{ cat "$tmp/follow.probe"; fail "the following client did not start at 1024x768"; }
 [ "$(sed -n 's/^desktop_size=//p' "$tmp/follow.probe" | tail -n1)" = 800x600 ] ||
 	fail "the following client did not end at 800x600"
 [ "$(probe_value follow resizes)" -ge 1 ] || fail "the following client saw no desktop resize"
