@@ -14,19 +14,20 @@ guest="$GUESTS/ramfb-demo.elf"
 
 port=$(free_port)
 start_fbvm two "$guest" "127.0.0.1:$port" --cmdline "mode=anim"
-# The baseline: one client alone, in the costlier encoding.
-"$VNCPROBE" --encodings "tight zlib" --seconds 3 --count-changes --timeout 15 \
-	"127.0.0.1:$port" >"$tmp/solo.probe" 2>&1 || { cat "$tmp/solo.probe"; fail "solo client exit $?"; }
+# The baseline: one client alone, in the costlier encoding. Every probe has
+# a hard time limit too (a probe stuck in a read must not hang the suite).
+timeout --kill-after=5 60 "$VNCPROBE" --encodings "tight zlib" --seconds 3 --count-changes --timeout 15 \
+	"127.0.0.1:$port" >"$tmp/solo.probe" 2>&1 || { rc=$?; cat "$tmp/solo.probe"; fail "solo client exit $rc"; }
 # shellcheck disable=SC2046
-"$VNCPROBE" --encodings raw --seconds 3 --count-changes $(bar_expects 1024 768) --timeout 15 \
+timeout --kill-after=5 60 "$VNCPROBE" --encodings raw --seconds 3 --count-changes $(bar_expects 1024 768) --timeout 15 \
 	"127.0.0.1:$port" >"$tmp/a.probe" 2>&1 &
 a=$!
 # shellcheck disable=SC2046
-"$VNCPROBE" --encodings "tight zlib" --seconds 3 --count-changes $(bar_expects 1024 768) \
+timeout --kill-after=5 60 "$VNCPROBE" --encodings "tight zlib" --seconds 3 --count-changes $(bar_expects 1024 768) \
 	--timeout 15 "127.0.0.1:$port" >"$tmp/b.probe" 2>&1 &
 b=$!
-wait $a || { cat "$tmp/a.probe"; fail "client A (raw) exit $?"; }
-wait $b || { cat "$tmp/b.probe"; fail "client B (tight) exit $?"; }
+wait $a || { rc=$?; cat "$tmp/a.probe"; fail "client A (raw) exit $rc"; }
+wait $b || { rc=$?; cat "$tmp/b.probe"; fail "client B (tight) exit $rc"; }
 stop_fbvm
 solo=$(sed -n 's/^changed_updates=//p' "$tmp/solo.probe")
 echo "one client alone: $solo changing updates in 3 s"
