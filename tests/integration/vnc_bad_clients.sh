@@ -75,6 +75,21 @@ PY
 port=$(free_port)
 start_fbvm bad "$guest" "127.0.0.1:$port" --cmdline "mode=anim"
 
+# Phase 0: the good client alone, the yardstick for the phases below (a
+# busy 2-core CI host draws and serves fewer frames than a quiet one, so the
+# limits are relative to this run's own rate and gaps; a stall of the VNC loop
+# by an abusive client, which lasted 1 s or more, still shows).
+"$VNCPROBE" --encodings raw --seconds 4 --count-changes --timeout 20 "127.0.0.1:$port" \
+	>"$tmp/good0.probe" 2>&1 || { cat "$tmp/good0.probe"; fail "good client failed alone"; }
+alone=$(probe_value good0 changed_updates); alone_gap=$(probe_value good0 max_gap_ms)
+echo "alone: good client saw $alone changing updates in 4 s, longest gap $alone_gap ms"
+[ "$alone" -ge 40 ] || fail "alone the good client saw only $alone changing updates in 4 s"
+# At least half the rate it had alone; a gap at most twice its own worst
+# alone plus 200 ms, and never over 900 ms (the stalls were 1 s and more).
+want_min() { echo $((alone * $1 / 4 / 2)); }
+max_gap=$((2 * alone_gap + 200)); [ "$max_gap" -le 900 ] || max_gap=900
+[ "$max_gap" -ge 400 ] || max_gap=400
+
 # Phase 1: broken and hostile clients, one after the other.
 "$VNCPROBE" --encodings raw --seconds 9 --count-changes --timeout 20 "127.0.0.1:$port" \
 	>"$tmp/good1.probe" 2>&1 &
@@ -87,8 +102,8 @@ wait $good || { cat "$tmp/good1.probe"; fail "good client failed during phase 1"
 kill -0 "$fbvm_pid" 2>/dev/null || { cat "$tmp/bad.err"; fail "fbvm died"; }
 changed=$(probe_value good1 changed_updates); gap=$(probe_value good1 max_gap_ms)
 echo "phase 1: good client saw $changed changing updates in 9 s, longest gap $gap ms"
-[ "$changed" -ge 400 ] || fail "phase 1: only $changed changing updates in 9 s"
-[ "$gap" -le 400 ] || fail "phase 1: the good client waited $gap ms"
+[ "$changed" -ge "$(want_min 9)" ] || fail "phase 1: only $changed changing updates in 9 s (alone: $alone in 4 s)"
+[ "$gap" -le "$max_gap" ] || fail "phase 1: the good client waited $gap ms (limit $max_gap)"
 grep -q "^vnc: warning: client .* dropped: .* of a message for 1000 ms" "$tmp/bad.err" ||
 	fail "phase 1: no half-message client was dropped"
 
@@ -101,8 +116,8 @@ timeout 20 python3 "$tmp/abuse.py" "$port" no-read || true
 wait $good || { cat "$tmp/good2.probe"; fail "good client failed during phase 2"; }
 changed=$(probe_value good2 changed_updates); gap=$(probe_value good2 max_gap_ms)
 echo "phase 2: good client saw $changed changing updates in 10 s, longest gap $gap ms"
-[ "$gap" -le 400 ] || fail "phase 2: the good client waited $gap ms"
-[ "$changed" -ge 400 ] || fail "phase 2: only $changed changing updates in 10 s"
+[ "$gap" -le "$max_gap" ] || fail "phase 2: the good client waited $gap ms (limit $max_gap)"
+[ "$changed" -ge "$(want_min 10)" ] || fail "phase 2: only $changed changing updates in 10 s (alone: $alone in 4 s)"
 
 # Afterwards: a new client gets the exact picture, the guest still animates.
 # shellcheck disable=SC2046

@@ -126,6 +126,11 @@ build=$(sed -n 's/.*l1\.build=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$build" ] || give_up "no l1.build= on the command line"
 opts=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o "$opts,ro,cache=loose" hostroot /host || give_up "cannot mount the host's / over 9p"
+# A view of the host's / that the tmpfs below do not cover: the source tree
+# may lie under /tmp (a CI clone) and is bound back from here.
+mkdir -p /hostro
+mount -o bind /host /hostro || give_up "cannot bind the host's / a second time"
+tree=$(sed -n 's/.*l1\.tree=\([^ ]*\).*/\1/p' /proc/cmdline)
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
@@ -140,7 +145,11 @@ mount -t tmpfs tmpfs /host/dev/shm
 for d in /tmp /run /var/tmp /var/log /var/cache /var/lib/xkb; do
 	[ -d "/host$d" ] && mount -t tmpfs -o mode=1777 tmpfs "/host$d"
 done
-# BUILD last: it may lie under one of those tmpfs (/tmp/...).
+# The source tree and BUILD last: either may lie under one of those tmpfs.
+if [ -n "$tree" ] && [ ! -d "/host$tree/tools/l1" ]; then
+	mkdir -p "/host$tree" 2>/dev/null
+	mount -o bind "/hostro$tree" "/host$tree" || give_up "cannot bind $tree"
+fi
 mkdir -p "/host$build" 2>/dev/null
 mount -t 9p -o "$opts" build "/host$build" || give_up "cannot mount $build over 9p"
 say "kvm: $(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null | sed 's/^/npt=/')" 

@@ -25,8 +25,14 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "$1" && pwd)
 shift
 case $build in *[!A-Za-z0-9/._+-]*) die "BUILD path '$build' has characters the kernel command line cannot carry" ;; esac
-# L1 puts tmpfs on these (only BUILD is mounted back over them).
-case $PWD/ in /tmp/* | /run/* | /var/tmp/* | /var/log/* | /var/cache/*) die "run from a directory outside /tmp, /run and /var: L1 hides those behind tmpfs" ;; esac
+case $top in *[!A-Za-z0-9/._+-]*) die "source path '$top' has characters the kernel command line cannot carry" ;; esac
+# L1 puts tmpfs on /tmp, /run and parts of /var and mounts the source tree
+# (read-only) and BUILD (writable) back over them, so a clone anywhere works;
+# the command must run inside one of those two.
+case $PWD/ in
+"$top"/* | "$build"/*) ;;
+/tmp/* | /run/* | /var/tmp/* | /var/log/* | /var/cache/*) die "run from inside $top: L1 hides $PWD behind tmpfs" ;;
+esac
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (tools/deps.sh installs qemu-system-x86)"
 
 "$top/tools/l1/build-l1.sh" "$build" || exit $?
@@ -53,7 +59,7 @@ timeout --kill-after=10 "$secs" nice -n 10 qemu-system-x86_64 \
 	-accel tcg,thread=multi -M q35 -cpu max -smp 2 -m 3G \
 	-nodefaults -display none -no-reboot -monitor none -serial stdio \
 	-kernel "$build/l1/vmlinuz" -initrd "$build/l1/initramfs.cpio.gz" \
-	-append "console=ttyS0 quiet loglevel=3 panic=1 l1.build=$build" \
+	-append "console=ttyS0 quiet loglevel=3 panic=1 l1.build=$build l1.tree=$top" \
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 	-fsdev "local,id=build,path=$build,security_model=none,multidevs=remap" \
