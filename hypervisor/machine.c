@@ -710,6 +710,12 @@ void machine_print_stats(struct machine *m, FILE *out)
 
 void machine_destroy(struct machine *m)
 {
+	if (vnc_thread_abandoned(m->vnc)) {
+		/* A vnc thread that did not stop may still read guest memory,
+		 * the tracker and the devices: leave them to the exit. */
+		log_warn("machine", "not freeing the machine: the vnc thread is still running");
+		return;
+	}
 	vnc_destroy(m->vnc);
 	m->vnc = NULL;
 	control_destroy(m->control);

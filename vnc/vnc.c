@@ -605,6 +605,11 @@ void vnc_destroy(struct vnc_server *s)
 	free(s);
 }
 
+bool vnc_thread_abandoned(const struct vnc_server *s)
+{
+	return s && s->thread_abandoned;
+}
+
 const char *vnc_listen_address(const struct vnc_server *s)
 {
 	return s->listen_addr;

@@ -109,6 +109,11 @@ int vnc_start(struct vnc_server *s);
  * uses). Idempotent; a server never started is fine. */
 void vnc_stop(struct vnc_server *s);
 
+/* True once vnc_stop gave up waiting for the vnc thread: it may still run and
+ * use the tracker, the display and the input devices, so whoever owns them
+ * must not free them (the process is about to exit anyway). */
+bool vnc_thread_abandoned(const struct vnc_server *s);
+
 /* Stops the server if needed and frees it. NULL is fine. */
 void vnc_destroy(struct vnc_server *s);
 

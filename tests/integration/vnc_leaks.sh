@@ -87,9 +87,9 @@ measure() {   # "RSS_KIB FDS" of fbvm, once the connections have settled
 	sleep 1
 	echo "$(awk '/^VmRSS:/ {print $2}' /proc/"$fbvm_pid"/status) $(ls /proc/"$fbvm_pid"/fd | wc -l)"
 }
-python3 "$tmp/cycles.py" "$port" "$wsport" 200 || fail "warm-up cycles failed"
+python3 "$tmp/cycles.py" "$port" "$wsport" 200 || { tail -n 20 "$tmp/leaks.err"; fail "warm-up cycles failed"; }
 read -r rss0 fds0 <<<"$(measure)"
-python3 "$tmp/cycles.py" "$port" "$wsport" 1000 || fail "cycles failed"
+python3 "$tmp/cycles.py" "$port" "$wsport" 1000 || { tail -n 20 "$tmp/leaks.err"; fail "cycles failed"; }
 read -r rss1 fds1 <<<"$(measure)"
 echo "after 200 cycles of each kind: RSS $rss0 KiB, $fds0 fds; after 1000 more: RSS $rss1 KiB, $fds1 fds"
 [ "$fds1" -eq "$fds0" ] || fail "open descriptors went from $fds0 to $fds1"
