@@ -3,6 +3,9 @@
  * display surface published into fake guest RAM (the tracker compares the
  * whole surface: no dirty source), against a minimal RFB 3.8 client written
  * here so every byte on the wire is checked. No KVM needed.
+ *
+ * Over 800 lines on purpose: one test file per unit under test, as every
+ * tests/test_*.c; the RFB client helpers are shared by all its tests.
  */
 #include <arpa/inet.h>
 #include <errno.h>

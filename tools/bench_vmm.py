@@ -3,6 +3,9 @@
 
     tools/bench_vmm.py BUILD
 
+Over 800 lines on purpose: one driver for every fbvm-beside-QEMU row, each
+row a function, sharing the launch, probe and CPU-accounting helpers.
+
 Boots the same bundled guests on fbvm and on QEMU (microvm machine, KVM),
 measures both the same way with the same client (tools/vncprobe) and prints
 one table: fbvm, QEMU, fbvm/QEMU, the target and whether fbvm meets it.

@@ -8,6 +8,12 @@
  *   client socket: IN while the input buffer has room, OUT while updates wait;
  *   pair end:      IN always (drain at once), OUT while complete messages
  *                  wait for room in the pair.
+ *
+ * Over 800 lines on purpose: one thread's event loop and every state a
+ * connection passes through (hello, live RFB, live WebSocket) share the
+ * connection struct and the epoll bookkeeping; the parts that stand alone
+ * already live apart (message sizing in gate.c, WebSocket framing in
+ * websocket.c).
  */
 #include "io.h"
 

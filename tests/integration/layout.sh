@@ -34,3 +34,13 @@ if (cd "$tmp" && forbid sdl 'vnc/' "planted") >/dev/null 2>&1; then
 	fail "the check missed a planted #include \"vnc/vnc.h\" in sdl/"
 fi
 echo "ok: a planted sdl/ -> vnc/ include is caught"
+
+# Every source file over ~800 lines says why at its top (issue 13): a reader
+# should find one job per file, or the reason it is one file.
+long=$(git ls-files '*.c' '*.h' '*.py' '*.sh' '*.bash' '*.S' | while read -r f; do
+	[ "$(wc -l <"$f")" -gt 800 ] || continue
+	head -n 40 "$f" | grep -q "Over 800 lines" || echo "$f ($(wc -l <"$f") lines)"
+done)
+[ -z "$long" ] || fail "files over 800 lines without the reason ('Over 800 lines ...') at their top:
+$long"
+echo "ok: every source file over 800 lines states why at its top"
