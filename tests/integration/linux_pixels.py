@@ -15,6 +15,8 @@ import struct
 import sys
 import zlib
 
+from ppm import read_ppm
+
 FBCON_GREY = (0xAA, 0xAA, 0xAA)
 
 
@@ -52,33 +54,6 @@ def read_png(path):
         rows.append(bytes(line))
         prev = line
     return w, h, rows
-
-
-def read_ppm(path):
-    data = open(path, 'rb').read()
-    fields, pos = [], 0
-    while len(fields) < 4:
-        while data[pos:pos + 1].isspace():
-            pos += 1
-        if data[pos:pos + 1] == b'#':
-            pos = data.index(b'\n', pos)
-            continue
-        end = pos
-        while not data[end:end + 1].isspace():
-            end += 1
-        fields.append(data[pos:end])
-        pos = end
-    pos += 1
-    if fields[0] != b'P6':
-        sys.exit('%s: not a binary PPM' % path)
-    w, h, maxval = int(fields[1]), int(fields[2]), int(fields[3])
-    size = 1 if maxval < 256 else 2
-
-    def pixel(x, y):
-        i = pos + 3 * size * (y * w + x)
-        return tuple((int.from_bytes(data[i + k * size:i + (k + 1) * size], 'big') * 255 +
-                      maxval // 2) // maxval for k in range(3))
-    return w, h, pixel
 
 
 def console(path):

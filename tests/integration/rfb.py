@@ -1,5 +1,6 @@
 # A minimal RFB (VNC) 3.8 client for the integration tests that read QEMU's
-# screen (guest_*_demo_on_qemu.sh): no authentication, 32 bpp XRGB8888
+# screen (guest_*_demo_on_qemu.sh) and the hostile clients of vnc_abuse.py and
+# vnc_bad_clients.sh: no authentication, 32 bpp XRGB8888
 # pixels, raw encoding (pixels are exact), optionally DesktopSize; plus the
 # QEMU HMP monitor. The tests import it with sys.path set to
 # tests/integration ($TESTS_INTEGRATION, exported by common.bash).
@@ -16,6 +17,23 @@ def recvn(s, n):
             raise EOFError('VNC server closed the connection')
         b += c
     return b
+
+
+def handshake(s):
+    """RFB 3.8 with no authentication, shared flag set, up to ServerInit's
+    name; returns the desktop's width and height."""
+    recvn(s, 12)
+    s.sendall(b'RFB 003.008\n')
+    if 1 not in recvn(s, recvn(s, 1)[0]):
+        raise ConnectionRefusedError('VNC server wants authentication')
+    s.sendall(b'\x01')
+    if struct.unpack('>I', recvn(s, 4))[0]:
+        raise ConnectionRefusedError('VNC security handshake failed')
+    s.sendall(b'\x01')
+    w, h = struct.unpack('>HH', recvn(s, 4))
+    recvn(s, 16)
+    recvn(s, struct.unpack('>I', recvn(s, 4))[0])
+    return w, h
 
 
 def monitor(path, cmds):
@@ -39,17 +57,10 @@ def connect(path, encodings=(0,), secs=10):
     s = socket.socket(socket.AF_UNIX)
     s.connect(path)
     s.settimeout(secs)
-    recvn(s, 12)
-    s.sendall(b'RFB 003.008\n')
-    if 1 not in recvn(s, recvn(s, 1)[0]):
-        sys.exit('VNC server wants authentication')
-    s.sendall(b'\x01')
-    if struct.unpack('>I', recvn(s, 4))[0]:
-        sys.exit('VNC security handshake failed')
-    s.sendall(b'\x01')
-    w, h = struct.unpack('>HH', recvn(s, 4))
-    recvn(s, 16)
-    recvn(s, struct.unpack('>I', recvn(s, 4))[0])
+    try:
+        w, h = handshake(s)
+    except ConnectionRefusedError as e:
+        sys.exit(str(e))
     # 32 bpp little-endian, red at bit 16: pixels arrive as XRGB8888 words.
     s.sendall(struct.pack('>BxxxBBBBHHHBBBxxx', 0, 32, 24, 0, 1, 255, 255, 255, 16, 8, 0))
     s.sendall(struct.pack('>BxH', 2, len(encodings)) +

@@ -98,35 +98,13 @@ check_pixels() {
 	local name=$1 ox=$2 oy=$3 num=$4 den=$5
 	shift 5
 	python3 - "$tmp/$name.ppm" "$ox" "$oy" "$num" "$den" "$@" <<'PY'
-import sys
+import os, sys
+
+sys.path.insert(0, os.environ["TESTS_INTEGRATION"])
+from ppm import read_ppm
 
 path, ox, oy, num, den = sys.argv[1], *map(int, sys.argv[2:6])
-with open(path, "rb") as f:
-    data = f.read()
-# Binary PPM: "P6", width, height, maxval (255), one whitespace byte, RGB.
-fields, pos = [], 0
-while len(fields) < 4:
-    while data[pos:pos + 1].isspace():
-        pos += 1
-    if data[pos:pos + 1] == b"#":
-        pos = data.index(b"\n", pos)
-        continue
-    end = pos
-    while not data[end:end + 1].isspace():
-        end += 1
-    fields.append(data[pos:end])
-    pos = end
-pos += 1
-maxval = int(fields[3])
-assert fields[0] == b"P6" and maxval in (255, 65535), fields
-width, height = int(fields[1]), int(fields[2])
-# xwdtopnm writes 16-bit samples (big-endian), each 8-bit value v as v * 257.
-size = 1 if maxval == 255 else 2
-
-def pixel(x, y):
-    i = pos + 3 * size * (y * width + x)
-    return tuple((int.from_bytes(data[i + k * size:i + (k + 1) * size], "big") * 255 + maxval // 2)
-                 // maxval for k in range(3))
+pixel = read_ppm(path)[2]
 
 bad = 0
 args = [a for a in sys.argv[6:] if a != "--expect"]

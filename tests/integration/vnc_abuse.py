@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 
+from rfb import handshake, recvn
+
 HELD = 40
 RATE = 300
 
@@ -27,27 +29,6 @@ def conn(port, rcvbuf=None):
     s.settimeout(3)
     s.connect(('127.0.0.1', port))
     return s
-
-
-def recvn(s, n):
-    b = b''
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError
-        b += c
-    return b
-
-
-def handshake(s):
-    recvn(s, 12)
-    s.sendall(b'RFB 003.008\n')
-    recvn(s, recvn(s, 1)[0])
-    s.sendall(b'\x01')
-    recvn(s, 4)
-    s.sendall(b'\x01')
-    si = recvn(s, 24)
-    recvn(s, int.from_bytes(si[20:24], 'big'))
 
 
 def set_encodings(*encs):

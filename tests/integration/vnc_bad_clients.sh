@@ -19,31 +19,14 @@ guest="$GUESTS/ramfb-demo.elf"
 
 cat >"$tmp/abuse.py" <<'PY'
 import os, socket, sys, time
+sys.path.insert(0, os.environ['TESTS_INTEGRATION'])
+from rfb import handshake
 port, mode = int(sys.argv[1]), sys.argv[2]
 
 def conn():
     s = socket.create_connection(('127.0.0.1', port))
     s.settimeout(10)
     return s
-
-def recvn(s, n):
-    b = b''
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError
-        b += c
-    return b
-
-def handshake(s):
-    recvn(s, 12)
-    s.sendall(b'RFB 003.008\n')
-    recvn(s, recvn(s, 1)[0])
-    s.sendall(b'\x01')
-    recvn(s, 4)
-    s.sendall(b'\x01')
-    si = recvn(s, 24)
-    recvn(s, int.from_bytes(si[20:24], 'big'))
 
 if mode == 'garbage':
     s = conn(); s.sendall(os.urandom(4096)); time.sleep(0.2); s.close()
