@@ -466,6 +466,30 @@ static void report_internal_error(struct vcpu *vcpu, const char *what)
 	vm_request_stop(VM_STOP_INTERNAL_ERROR, EXIT_STATUS_INTERNAL, NULL);
 }
 
+/*
+ * A triple fault ends the VM; the state it died in is what a kernel developer
+ * needs to find why (QEMU prints the same with -d cpu_reset): where it was,
+ * its stack, paging and the descriptor tables the last fault went through.
+ */
+static void report_triple_fault(struct vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0 &&
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) == 0)
+		log_error(vcpu->name,
+			  "triple fault at rip=0x%llx rsp=0x%llx rflags=0x%llx cs=0x%x cr0=0x%llx "
+			  "cr2=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx idt=0x%llx/%u gdt=0x%llx/%u",
+			  (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+			  (unsigned long long)regs.rflags, sregs.cs.selector,
+			  (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr2,
+			  (unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
+			  (unsigned long long)sregs.efer, (unsigned long long)sregs.idt.base,
+			  sregs.idt.limit, (unsigned long long)sregs.gdt.base, sregs.gdt.limit);
+	vm_request_stop(VM_STOP_TRIPLE_FAULT, EXIT_STATUS_TRIPLE_FAULT, "KVM_EXIT_SHUTDOWN");
+}
+
 /* Asked by the watchdog: is this vCPU halted with interrupts disabled? */
 static void check_halted_with_interrupts_off(struct vcpu *vcpu)
 {
@@ -543,8 +567,7 @@ void *vcpu_thread_main(void *arg)
 				   run->mmio.len, run->mmio.is_write);
 			break;
 		case KVM_EXIT_SHUTDOWN:
-			vm_request_stop(VM_STOP_TRIPLE_FAULT, EXIT_STATUS_TRIPLE_FAULT,
-					"KVM_EXIT_SHUTDOWN");
+			report_triple_fault(vcpu);
 			break;
 		case KVM_EXIT_HLT:
 			/* Only reached without an in-kernel irqchip; treat as a dead halt. */

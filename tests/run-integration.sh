@@ -26,8 +26,14 @@ for t in "$top"/tests/integration/*.sh; do
 	77) echo "integration $name 0 0 1" >>"$results"
 	    printf '  SKIP  %-40s %s\n' "$name" "$(tail -n1 "$log")" ;;
 	*)  echo "integration $name 0 1 0" >>"$results"
-	    printf '  FAIL  %s (exit %s, %ss) — log %s:\n' "$name" "$rc" "$secs" "$log"
-	    tail -n 40 "$log" | sed 's/^/        /'
+	    # The reason first (the last FAIL: line, or the last line), then
+	    # the log's tail: a CI summary that shows only part of this still
+	    # says why.
+	    reason=$(grep -a 'FAIL: ' "$log" | tail -n 1)
+	    [ -n "$reason" ] || reason=$(tail -n 1 "$log")
+	    printf '  FAIL  %s (exit %s, %ss): %s\n' "$name" "$rc" "$secs" "$reason"
+	    echo "        log $log, its last 40 lines:"
+	    tail -n 40 "$log" | tr -d '\r' | sed 's/^/        /'
 	    failed=1 ;;
 	esac
 done

@@ -36,7 +36,12 @@ case $rc in
 3) skip "Debian's kernel for L1 could not be downloaded" ;;
 124) fail "L1 did not finish within $l1_secs s (console: $BUILD/logs/l1-console.log, logs: $BUILD/logs/l1/)" ;;
 125) tail -n 30 "$BUILD/logs/l1-console.log"; fail "L1 did not run the tests (console: $BUILD/logs/l1-console.log)" ;;
-*) fail "Linux tests failed inside L1 (logs: $BUILD/logs/l1/)" ;;
+*)
+	reasons=
+	for name in $(awk '$4 == 1 {print $2}' "$results" 2>/dev/null); do
+		reasons="$reasons $name: $(grep -a 'FAIL: ' "$BUILD/logs/l1/integration-$name.log" | tail -n 1 | sed 's/^FAIL: //');"
+	done
+	fail "Linux tests failed inside L1:${reasons:- (no results)} (logs: $BUILD/logs/l1/)" ;;
 esac
 # Every test must have passed inside: a skip there means L1 offered no usable KVM.
 skipped=$(awk '$5 == 1 {print $2}' "$results" | tr '\n' ' ')

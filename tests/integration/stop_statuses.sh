@@ -21,6 +21,9 @@ expect_stop() {
 expect_stop reset 4 "guest reset: port 0xCF9"
 expect_stop kbdreset 4 "i8042"
 expect_stop triple 6 "triple fault"
+# The state it died in: stops.S faults with an empty IDT.
+grep -qE '^vcpu0: error: triple fault at rip=0x[0-9a-f]+ rsp=0x[0-9a-f]+ .* idt=0x0/0 gdt=' "$tmp/err" ||
+	fail "triple: no register line with the empty IDT: $(cat "$tmp/err")"
 expect_stop halt 8 "HLT with interrupts disabled"
 expect_stop other 33 ""
 
