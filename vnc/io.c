@@ -100,6 +100,14 @@ struct io_conn {
 	size_t skip_out;                 /* of libvncserver's version, still to drop */
 	struct vnc_gate gate;
 	struct io_watch w_sock, w_pair;
+	/* The client closed (or its socket failed): what it sent before is
+	 * still owed to libvncserver (a script that types and disconnects
+	 * loses no key), then the pair is half-closed and the connection ends
+	 * when libvncserver closes its end, or at deadline_ms. */
+	bool draining;
+	bool sock_dead;                  /* sends fail: updates are dropped, not watched */
+	bool pair_shut;                  /* our end's SHUT_WR is done */
+	uint64_t drain_deadline_ms;
 };
 
 struct io_list {
@@ -282,10 +290,15 @@ static void io_update_interest(struct vnc_io *io, struct io_conn *c)
 {
 	uint32_t sock = 0;
 
-	if (c->out.len)
+	if (c->out.len && !c->sock_dead)
 		sock |= EPOLLOUT;
 	if (!c->live) {
 		sock |= EPOLLIN;
+	} else if (c->draining) {
+		io_watch(io, c->pair, &c->pair_events, EPOLLIN | (c->in_ready ? EPOLLOUT : 0),
+			 &c->w_pair);
+		if (c->sock_dead)
+			return;
 	} else {
 		if (c->ws ? c->raw.len < IO_WS_RAW_MAX_BYTES : c->in.len < VNC_GATE_MAX_BYTES)
 			sock |= EPOLLIN;
@@ -577,13 +590,21 @@ static void io_hand_off(struct vnc_io *io, struct io_conn *c, unsigned int minor
 /* Sends queued updates as far as the client takes them. False: gone. */
 static bool io_send_out(struct io_conn *c)
 {
-	while (c->out.len) {
+	while (c->out.len && !c->sock_dead) {
 		ssize_t n = send(c->sock, c->out.data + c->out.head, c->out.len,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR;
-		io_bytes_consume(&c->out, (size_t)n);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return true;
+			if (!c->draining)
+				return false;
+			c->sock_dead = true;   /* nobody reads: libvncserver may finish */
+		} else {
+			io_bytes_consume(&c->out, (size_t)n);
+		}
 	}
+	if (c->sock_dead)
+		io_bytes_consume(&c->out, c->out.len);
 	return true;
 }
 
@@ -782,16 +803,54 @@ static void io_hello_readable(struct vnc_io *io, struct io_conn *c)
 
 /* ---- live clients ---- */
 
+/* A draining client's socket failed (reset, or hung up for good): its
+ * updates go nowhere, and epoll must not report it again and again. */
+static void io_sock_gone(struct vnc_io *io, struct io_conn *c)
+{
+	if (c->sock_dead)
+		return;
+	c->sock_dead = true;
+	io_bytes_consume(&c->out, c->out.len);
+	epoll_ctl(io->epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	c->sock_events = 0;
+}
+
+/* Forwards what a draining client completed before it left; once all of
+ * it is in the pair, half-closes our end: libvncserver reads those
+ * messages, then its end reads EOF and it closes the client (an unfinished
+ * last message is dropped). False: close c now. */
+static bool io_drain(struct vnc_io *io, struct io_conn *c, uint64_t now)
+{
+	if ((c->ws && !io_ws_decode(io, c)) || !io_scan_messages(io, c, now) ||
+	    !io_forward(io, c))
+		return false;
+	c->deadline_ms = 0;   /* a partial message cannot complete now */
+	if (!c->in_ready && !c->pair_shut) {
+		c->pair_shut = true;
+		if (shutdown(c->pair, SHUT_WR) < 0)
+			return false;
+	}
+	io_update_interest(io, c);
+	return true;
+}
+
+
 static void io_sock_readable(struct vnc_io *io, struct io_conn *c, uint32_t ev, uint64_t now)
 {
 	int r = c->ws ? io_read(c, &c->raw, IO_WS_RAW_MAX_BYTES) :
 		io_read(c, &c->in, VNC_GATE_MAX_BYTES);
 
 	/* Gone (libvncserver logs the disconnect), or reported whatever the
-	 * interest: gone while its input waits for room. */
+	 * interest: gone while its input waits for room. What it sent before
+	 * still reaches libvncserver. */
 	if (r < 0 || (r == 0 && (ev & (EPOLLHUP | EPOLLERR)) &&
 		      (c->ws ? c->raw.len >= IO_WS_RAW_MAX_BYTES : c->in.len >= VNC_GATE_MAX_BYTES))) {
-		io_close(io, c);
+		c->draining = true;
+		c->drain_deadline_ms = now + VNC_MAX_CLIENT_WAIT_MS;
+		if (ev & (EPOLLHUP | EPOLLERR))
+			io_sock_gone(io, c);
+		if (!io_drain(io, c, now))
+			io_close(io, c);
 		return;
 	}
 	if ((c->ws && !io_ws_decode(io, c)) || !io_scan_messages(io, c, now) ||
@@ -874,7 +933,12 @@ static void io_event(struct vnc_io *io, struct io_watch *w, uint32_t ev, uint64_
 		return;
 	}
 	if (w->kind == WATCH_PAIR) {
-		if (ev & EPOLLOUT) {
+		if ((ev & EPOLLOUT) && c->draining) {
+			if (!io_drain(io, c, now)) {
+				io_close(io, c);
+				return;
+			}
+		} else if (ev & EPOLLOUT) {
 			/* Room in the pair: frames that waited for it, too. */
 			if (!io_forward(io, c) || (c->ws && (!io_ws_decode(io, c) ||
 			    !io_scan_messages(io, c, now) || !io_forward(io, c)))) {
@@ -885,6 +949,15 @@ static void io_event(struct vnc_io *io, struct io_watch *w, uint32_t ev, uint64_
 		}
 		if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
 			io_pair_readable(io, c);
+		return;
+	}
+	if (c->draining) {
+		/* Only its updates are owed now, while it reads them. */
+		if (ev & (EPOLLHUP | EPOLLERR))
+			io_sock_gone(io, c);
+		else if (ev & EPOLLOUT)
+			io_send_out(c);
+		io_update_interest(io, c);
 		return;
 	}
 	if (ev & EPOLLOUT) {
@@ -914,6 +987,17 @@ static int io_deadlines(struct vnc_io *io, uint64_t now)
 		next = io->hello.head->deadline_ms;
 	for (struct io_conn *c = io->live.head, *nx; c; c = nx) {
 		nx = c->next;
+		if (c->draining) {
+			/* libvncserver did not finish a departed client's messages. */
+			if (c->drain_deadline_ms <= now) {
+				log_ratelimited(LOG_DEBUG, "vnc", "client %s: closed after %u ms"
+						" of draining", c->addr, VNC_MAX_CLIENT_WAIT_MS);
+				io_close(io, c);
+			} else if (c->drain_deadline_ms < next) {
+				next = c->drain_deadline_ms;
+			}
+			continue;
+		}
 		if (!c->deadline_ms)
 			continue;
 		if (c->deadline_ms <= now) {

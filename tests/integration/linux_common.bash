@@ -63,8 +63,24 @@ wait_serial_for() {
 		kill -0 "$fbvm_pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	tail -n 40 "$tmp/$1.serial" "$tmp/$1.err" 2>/dev/null || true
+	linux_failure_evidence "$1"
 	fail "$1: the guest never printed '$2'"
+}
+
+# linux_failure_evidence NAME: what the screen showed (a PNG in BUILD/logs,
+# when a VNC port is known), then fbvm stopped with SIGTERM so its --stats
+# (keys delivered or dropped, devices) are in the log, then the tails.
+linux_failure_evidence() {
+	if [ -n "${port:-}" ] && kill -0 "${fbvm_pid:-0}" 2>/dev/null; then
+		probe "$1-failed" --encodings raw --seconds 2 --png "$BUILD/logs/linux_$1-failed.png" \
+			--timeout 10 "127.0.0.1:$port"
+		echo "$1: the screen at the failure: $BUILD/logs/linux_$1-failed.png (vncprobe exit $probe_rc)"
+	fi
+	if [ -n "${fbvm_pid:-}" ] && kill -0 "$fbvm_pid" 2>/dev/null; then
+		stop_fbvm
+		fbvm_pid=
+	fi
+	tail -n 60 "$tmp/$1.serial" "$tmp/$1.err" 2>/dev/null || true
 }
 
 # boot_to_shell NAME: after start_fbvm, until the busybox shells run on
