@@ -1,5 +1,6 @@
 #include "kvm.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -33,6 +34,22 @@ static enum kvm_flavour detect_flavour(void)
 {
 	/* The PVM module registers itself under this name. */
 	return access("/sys/module/kvm_pvm", F_OK) == 0 ? KVM_FLAVOUR_PVM : KVM_FLAVOUR_HARDWARE;
+}
+
+bool kvm_host_cpu_is_qemu_tcg(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+	char sig[13];
+
+	__cpuid(1, eax, ebx, ecx, edx);
+	if (!(ecx & (1u << 31)))   /* no hypervisor: no hypervisor leaves */
+		return false;
+	__cpuid(0x40000000, eax, ebx, ecx, edx);
+	memcpy(sig, &ebx, 4);
+	memcpy(sig + 4, &ecx, 4);
+	memcpy(sig + 8, &edx, 4);
+	sig[12] = '\0';
+	return strcmp(sig, "TCGTCGTCGTCG") == 0;
 }
 
 const char *kvm_flavour_name(enum kvm_flavour flavour)

@@ -53,4 +53,8 @@ int kvm_reset_chips(struct kvm *kvm);
 
 const char *kvm_flavour_name(enum kvm_flavour flavour);
 
+/* True when this host's CPU is QEMU's TCG emulator (CPUID 0x40000000 says
+ * "TCGTCGTCGTCG"): /dev/kvm is then KVM on TCG's emulated SVM or VMX. */
+bool kvm_host_cpu_is_qemu_tcg(void);
+
 #endif
