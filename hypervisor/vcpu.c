@@ -480,13 +480,17 @@ static void report_triple_fault(struct vcpu *vcpu)
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) == 0)
 		log_error(vcpu->name,
 			  "triple fault at rip=0x%llx rsp=0x%llx rflags=0x%llx cs=0x%x cr0=0x%llx "
-			  "cr2=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx idt=0x%llx/%u gdt=0x%llx/%u",
+			  "cr2=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx idt=0x%llx/%u gdt=0x%llx/%u%s",
 			  (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
 			  (unsigned long long)regs.rflags, sregs.cs.selector,
 			  (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr2,
 			  (unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
 			  (unsigned long long)sregs.efer, (unsigned long long)sregs.idt.base,
-			  sregs.idt.limit, (unsigned long long)sregs.gdt.base, sregs.gdt.limit);
+			  sregs.idt.limit, (unsigned long long)sregs.gdt.base, sregs.gdt.limit,
+			  /* KVM on AMD INITs the vCPU at a shutdown (svm.c): */
+			  regs.rip == 0xfff0 && sregs.cs.selector == 0xf000
+				  ? " (the INIT state: KVM reset the vCPU, the state before is lost)"
+				  : "");
 	vm_request_stop(VM_STOP_TRIPLE_FAULT, EXIT_STATUS_TRIPLE_FAULT, "KVM_EXIT_SHUTDOWN");
 }
 
