@@ -39,7 +39,7 @@ void dirty_log_init(struct dirty_log *dl, struct kvm *kvm, bool want_logging)
 		return;
 	/* In an L1 under QEMU TCG (tools/l1/run-l1.sh), Linux guests hung or
 	 * triple-faulted while KVM write-protected the framebuffer they drew
-	 * into (any mode: 8 of 26 runs), never without it (0 of 19): the
+	 * into (every mode: 17 of 46 runs), never without it (0 of 19): the
 	 * tracker compares whole frames there instead (README, Linux tests in
 	 * an L1). FBVM_DIRTY_LOG=on keeps the log for whoever investigates. */
 	const char *force = getenv("FBVM_DIRTY_LOG");
