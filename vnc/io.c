@@ -824,7 +824,6 @@ static bool io_drain(struct vnc_io *io, struct io_conn *c, uint64_t now)
 	if ((c->ws && !io_ws_decode(io, c)) || !io_scan_messages(io, c, now) ||
 	    !io_forward(io, c))
 		return false;
-	c->deadline_ms = 0;   /* a partial message cannot complete now */
 	if (!c->in_ready && !c->pair_shut) {
 		c->pair_shut = true;
 		if (shutdown(c->pair, SHUT_WR) < 0)

@@ -20,6 +20,9 @@ if [ -e /dev/kvm ] && [ ! -e /sys/module/kvm_pvm ]; then
 fi
 command -v qemu-system-x86_64 >/dev/null ||
 	skip "neither hardware-virtualised KVM nor qemu-system-x86_64: the Linux tests cannot run here"
+# last_fail LOG: the reason of the last FAIL: line in an inner test's log.
+last_fail() { grep -a 'FAIL: ' "$1" | tail -n 1 | sed 's/^FAIL: //'; }
+
 tests=$(grep -l '^need_hardware_kvm' "$top"/tests/integration/*.sh | xargs -n1 basename | sed 's/\.sh$//' | tr '\n' ' ')
 [ -n "$tests" ] || fail "no test calls need_hardware_kvm"
 echo "linux_in_l1: running inside L1: $tests"
@@ -41,7 +44,7 @@ case $rc in
 *)
 	reasons=
 	for name in $(awk '$4 == 1 {print $2}' "$results" 2>/dev/null); do
-		reasons="$reasons $name: $(grep -a 'FAIL: ' "$BUILD/logs/l1/retry/integration-$name.log" | tail -n 1 | sed 's/^FAIL: //') (first: $(grep -a 'FAIL: ' "$BUILD/logs/l1/integration-$name.log" | tail -n 1 | sed 's/^FAIL: //'));"
+		reasons="$reasons $name: $(last_fail "$BUILD/logs/l1/retry/integration-$name.log") (first: $(last_fail "$BUILD/logs/l1/integration-$name.log"));"
 	done
 	fail "Linux tests failed inside L1:${reasons:- (no results)} (logs: $BUILD/logs/l1/)" ;;
 esac
@@ -52,7 +55,7 @@ passed=$(awk '$3 == 1' "$results" | wc -l)
 if [ -f "$results.first" ]; then
 	for name in $(awk '$4 == 1 {print $2}' "$results.first"); do
 		echo "linux_in_l1: $name failed once inside L1 and passed again:" \
-			"$(grep -a 'FAIL: ' "$BUILD/logs/l1/integration-$name.log" | tail -n 1)"
+			"$(last_fail "$BUILD/logs/l1/integration-$name.log")"
 	done
 fi
 echo "linux_in_l1: $passed Linux tests passed inside L1"
